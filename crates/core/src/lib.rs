@@ -1,0 +1,28 @@
+//! rolecall's decision core: the profile language, tenant state, compiled snapshots,
+//! checks, explanations and the reference evaluator.
+//!
+//! Pure and synchronous: no I/O, no async, no clock (time is a parameter).
+//! Callers read files and pass their text; every decision is a function of a
+//! [`Snapshot`] and a [`Request`].
+
+pub mod decision;
+pub mod expr;
+pub mod profile;
+pub mod snapshot;
+pub mod span;
+pub mod state;
+pub mod world;
+
+pub use decision::{Context, Decision, EvalError, Request};
+pub use profile::{Profile, load_profile};
+pub use snapshot::{ResolvedRequest, Snapshot};
+pub use span::{Diagnostic, Diagnostics, Location};
+pub use state::{Assignment, Entity, Scope, StateError, StatePath, TenantState};
+
+pub(crate) fn profile_id_ok(id: &str) -> bool {
+    profile::valid_id(id)
+}
+
+pub(crate) fn profile_quoted(items: &[String]) -> String {
+    profile::quoted(items)
+}

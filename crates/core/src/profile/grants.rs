@@ -1,0 +1,317 @@
+//! Roles and their grants: the raw specification (names, as written in a profile,
+//! a world file or an API call) and its resolution against a profile.
+
+use super::model::{PrivId, PrivKind, Profile};
+
+/// A grant value as written: `true`, `"Modify"`, `["Same Group"]`, `600`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantSpec {
+    /// `true` (flag on, or the top of any privilege) / `false` (explicitly off).
+    Bool(bool),
+    /// A level or a single choice.
+    Str(String),
+    /// Several choices.
+    List(Vec<String>),
+    /// A number.
+    Int(i64),
+}
+
+/// A role as written, with names not yet resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RoleSpec {
+    /// Id.
+    pub id: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Role type id.
+    pub role_type: Option<String>,
+    /// Ids of included roles.
+    pub includes: Vec<String>,
+    /// Privilege (id or name) to value, in written order.
+    pub grants: Vec<(String, GrantSpec)>,
+    /// Locked grants, in written order.
+    pub locked: Vec<(String, GrantSpec)>,
+}
+
+/// A resolved grant value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum GrantValue {
+    /// Explicitly not granted (turns off a role type's default).
+    Off,
+    /// A flag on.
+    On,
+    /// A level index.
+    Level(usize),
+    /// Choice indices, ascending.
+    Choices(Vec<usize>),
+    /// A number.
+    Number(i64),
+}
+
+impl GrantValue {
+    /// The union of two grants of the same privilege (higher level, more choices,
+    /// larger number). `Off` yields to anything.
+    pub fn merge(&self, other: &GrantValue) -> GrantValue {
+        use GrantValue::*;
+        match (self, other) {
+            (Off, x) | (x, Off) => x.clone(),
+            (Level(a), Level(b)) => Level((*a).max(*b)),
+            (Number(a), Number(b)) => Number((*a).max(*b)),
+            (Choices(a), Choices(b)) => {
+                let mut v: Vec<usize> = a.iter().chain(b.iter()).copied().collect();
+                v.sort_unstable();
+                v.dedup();
+                Choices(v)
+            }
+            (x, _) => x.clone(),
+        }
+    }
+}
+
+/// Grants keyed by privilege, ascending.
+pub type Grants = Vec<(PrivId, GrantValue)>;
+
+/// A resolved role: a template of the profile or a tenant's custom role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleDef {
+    /// Id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Role type index.
+    pub role_type: Option<usize>,
+    /// Ids of included roles (resolved when a snapshot is built).
+    pub includes: Vec<String>,
+    /// Explicit grants, including `Off` entries.
+    pub grants: Grants,
+    /// The role's own locked grants.
+    pub locked: Grants,
+}
+
+impl RoleDef {
+    /// The grants this role holds by itself, before inclusion and closure: its type's
+    /// defaults, overridden by its own grants (`Off` removes), plus every locked grant.
+    pub fn direct_grants(&self, profile: &Profile) -> Grants {
+        let rt = self.role_type.and_then(|t| profile.role_types.get(t));
+        let mut out: Vec<(PrivId, GrantValue)> = rt.map(|t| t.defaults.clone()).unwrap_or_default();
+        for (p, v) in &self.grants {
+            out.retain(|(q, _)| q != p);
+            out.push((*p, v.clone()));
+        }
+        out.retain(|(_, v)| *v != GrantValue::Off);
+        let locked = rt
+            .map(|t| t.locked.iter())
+            .into_iter()
+            .flatten()
+            .chain(self.locked.iter());
+        for (p, v) in locked {
+            match out.iter_mut().find(|(q, _)| q == p) {
+                Some((_, have)) => *have = have.merge(v),
+                None => out.push((*p, v.clone())),
+            }
+        }
+        out.sort_by_key(|(p, _)| *p);
+        out
+    }
+}
+
+/// Which part of a role spec a problem is in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoleField {
+    /// `type`.
+    Type,
+    /// `includes[i]`.
+    Include(usize),
+    /// `grants[i]` (its key).
+    Grant(usize),
+    /// `locked[i]` (its key).
+    Locked(usize),
+}
+
+/// A problem in a role spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleProblem {
+    /// Where.
+    pub field: RoleField,
+    /// What.
+    pub message: String,
+}
+
+/// Resolves one grant value for privilege `p`.
+pub fn resolve_grant(profile: &Profile, p: PrivId, spec: &GrantSpec) -> Result<GrantValue, String> {
+    let Some(x) = profile.privileges.get(p) else {
+        return Err(format!("unknown privilege #{p}"));
+    };
+    let name = &x.name;
+    match (&x.kind, spec) {
+        (_, GrantSpec::Bool(false)) => Ok(GrantValue::Off),
+        (PrivKind::Flag, GrantSpec::Bool(true)) => Ok(GrantValue::On),
+        (kind, GrantSpec::Bool(true)) => Ok(kind.top()),
+        (PrivKind::Levels(levels), GrantSpec::Str(l)) => levels
+            .iter()
+            .position(|x| x == l)
+            .map(GrantValue::Level)
+            .ok_or_else(|| {
+                format!(
+                    "unknown level `{l}` for `{name}`; expected one of {}",
+                    quoted(levels)
+                )
+            }),
+        (
+            PrivKind::Choice {
+                choices, multiple, ..
+            },
+            GrantSpec::Str(c),
+        ) => resolve_choices(name, choices, *multiple, std::slice::from_ref(c)),
+        (
+            PrivKind::Choice {
+                choices, multiple, ..
+            },
+            GrantSpec::List(cs),
+        ) => resolve_choices(name, choices, *multiple, cs),
+        (PrivKind::Number { min, max, .. }, GrantSpec::Int(n)) => {
+            if n < min || n > max {
+                Err(format!("value {n} for `{name}` is outside {min}..={max}"))
+            } else {
+                Ok(GrantValue::Number(*n))
+            }
+        }
+        (kind, _) => Err(format!(
+            "`{name}` is a {} privilege; expected {}",
+            kind.name(),
+            match kind {
+                PrivKind::Flag => "`true` or `false`".to_owned(),
+                PrivKind::Levels(levels) => format!("a level: {}", quoted(levels)),
+                PrivKind::Choice { choices, .. } =>
+                    format!("a choice or a list of choices: {}", quoted(choices)),
+                PrivKind::Number { min, max, .. } => format!("an integer in {min}..={max}"),
+            }
+        )),
+    }
+}
+
+fn resolve_choices(
+    name: &str,
+    choices: &[String],
+    multiple: bool,
+    given: &[String],
+) -> Result<GrantValue, String> {
+    if given.is_empty() {
+        return Err(format!(
+            "no choice given for `{name}`; use `false` to grant none"
+        ));
+    }
+    if given.len() > 1 && !multiple {
+        return Err(format!("`{name}` takes one choice, {} given", given.len()));
+    }
+    let mut out = Vec::new();
+    for c in given {
+        let i = choices.iter().position(|x| x == c).ok_or_else(|| {
+            format!(
+                "unknown choice `{c}` for `{name}`; expected one of {}",
+                quoted(choices)
+            )
+        })?;
+        out.push(i);
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(GrantValue::Choices(out))
+}
+
+/// Formats names as a list of backticked items.
+pub(crate) fn quoted(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn resolve_grant_list(
+    profile: &Profile,
+    items: &[(String, GrantSpec)],
+    field: fn(usize) -> RoleField,
+    problems: &mut Vec<RoleProblem>,
+) -> Grants {
+    let mut out: Grants = Vec::new();
+    for (i, (key, spec)) in items.iter().enumerate() {
+        let Some(p) = profile.privilege(key) else {
+            problems.push(RoleProblem {
+                field: field(i),
+                message: format!("unknown privilege `{key}`"),
+            });
+            continue;
+        };
+        if out.iter().any(|(q, _)| *q == p) {
+            problems.push(RoleProblem {
+                field: field(i),
+                message: format!("privilege `{key}` is granted twice"),
+            });
+            continue;
+        }
+        match resolve_grant(profile, p, spec) {
+            Ok(v) => out.push((p, v)),
+            Err(message) => problems.push(RoleProblem {
+                field: field(i),
+                message,
+            }),
+        }
+    }
+    out.sort_by_key(|(p, _)| *p);
+    out
+}
+
+/// Resolves a role spec against a profile: role type, privilege names, values.
+/// Included role ids are kept as written (they may name tenant roles).
+pub fn resolve_role(profile: &Profile, spec: &RoleSpec) -> Result<RoleDef, Vec<RoleProblem>> {
+    let mut problems = Vec::new();
+    let role_type = match &spec.role_type {
+        Some(t) => match profile.role_type(t) {
+            Some(i) => Some(i),
+            None => {
+                problems.push(RoleProblem {
+                    field: RoleField::Type,
+                    message: format!(
+                        "unknown role type `{t}`; expected one of {}",
+                        quoted(
+                            &profile
+                                .role_types
+                                .iter()
+                                .map(|r| r.id.clone())
+                                .collect::<Vec<_>>()
+                        )
+                    ),
+                });
+                None
+            }
+        },
+        None => None,
+    };
+    let grants = resolve_grant_list(profile, &spec.grants, RoleField::Grant, &mut problems);
+    let locked = resolve_grant_list(profile, &spec.locked, RoleField::Locked, &mut problems);
+    for (i, inc) in spec.includes.iter().enumerate() {
+        if inc == &spec.id {
+            problems.push(RoleProblem {
+                field: RoleField::Include(i),
+                message: format!("role `{inc}` includes itself"),
+            });
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(RoleDef {
+        id: spec.id.clone(),
+        name: spec.name.clone().unwrap_or_else(|| spec.id.clone()),
+        description: spec.description.clone(),
+        role_type,
+        includes: spec.includes.clone(),
+        grants,
+        locked,
+    })
+}

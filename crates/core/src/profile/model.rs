@@ -1,0 +1,469 @@
+//! The validated profile model. Every cross reference is an index into one of the
+//! profile's vectors; names live in lookup tables built once at load.
+
+use rustc_hash::FxHashMap;
+
+use super::grants::{GrantValue, Grants, RoleDef};
+use crate::expr::resolved::Expr;
+
+/// Index of a privilege in [`Profile::privileges`].
+pub type PrivId = usize;
+/// Index of a resource type in [`Profile::types`].
+pub type TypeId = usize;
+/// Index of a relation within its resource type.
+pub type RelId = usize;
+/// Index of an attribute within its resource type.
+pub type AttrId = usize;
+/// Index of a setting in [`Profile::settings`].
+pub type SettingId = usize;
+/// Index of an action in [`Profile::actions`].
+pub type ActionId = usize;
+
+/// Built-in type: the tenant itself.
+pub const TENANT: TypeId = 0;
+/// Built-in type: org units (company, region, office, …).
+pub const ORG_UNIT: TypeId = 1;
+/// Built-in type: users (principals).
+pub const USER: TypeId = 2;
+/// Built-in type: groups (teams) of users.
+pub const GROUP: TypeId = 3;
+/// Built-in type: queues.
+pub const QUEUE: TypeId = 4;
+
+/// `org_unit.parent`.
+pub const ORG_PARENT: RelId = 0;
+/// `org_unit.kind` (attribute).
+pub const ORG_KIND_ATTR: AttrId = 0;
+/// `user.org_unit`.
+pub const USER_ORG_UNIT: RelId = 0;
+/// `user.groups` (inverse of `group.members`).
+pub const USER_GROUPS: RelId = 1;
+/// `user.queues` (inverse of `queue.members`).
+pub const USER_QUEUES: RelId = 2;
+/// `user.supervised_queues` (inverse of `queue.supervisors`).
+pub const USER_SUPERVISED: RelId = 3;
+/// `group.members`.
+pub const GROUP_MEMBERS: RelId = 0;
+/// `queue.org_unit`.
+pub const QUEUE_ORG_UNIT: RelId = 0;
+/// `queue.members`.
+pub const QUEUE_MEMBERS: RelId = 1;
+/// `queue.supervisors`.
+pub const QUEUE_SUPERVISORS: RelId = 2;
+
+/// A scalar type of settings, attributes and context values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ValueType {
+    /// true / false.
+    Bool,
+    /// 64-bit integer.
+    Int,
+    /// Text (optionally restricted to an ordered list of values).
+    Str,
+}
+
+impl ValueType {
+    /// The name used in profile files.
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueType::Bool => "bool",
+            ValueType::Int => "int",
+            ValueType::Str => "string",
+        }
+    }
+}
+
+/// A scalar value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Value {
+    /// Boolean.
+    Bool(bool),
+    /// Integer.
+    Int(i64),
+    /// String.
+    Str(String),
+}
+
+impl Value {
+    /// Its type.
+    pub fn ty(&self) -> ValueType {
+        match self {
+            Value::Bool(_) => ValueType::Bool,
+            Value::Int(_) => ValueType::Int,
+            Value::Str(_) => ValueType::Str,
+        }
+    }
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Str(s) => write!(f, "\"{s}\""),
+        }
+    }
+}
+
+/// A kind of org unit.
+#[derive(Debug, Clone)]
+pub struct OrgKind {
+    /// Id, e.g. `office`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Kinds it may sit under; empty for a root kind.
+    pub parents: Vec<usize>,
+}
+
+/// A tenant setting.
+#[derive(Debug, Clone)]
+pub struct SettingDef {
+    /// Id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Its type.
+    pub ty: ValueType,
+    /// Value when the tenant has not set it.
+    pub default: Value,
+    /// Optional description.
+    pub description: Option<String>,
+}
+
+/// A relation of a resource type.
+#[derive(Debug, Clone)]
+pub struct RelationDef {
+    /// Name, e.g. `agent`.
+    pub name: String,
+    /// The type it points to.
+    pub target: TypeId,
+    /// Set-valued.
+    pub many: bool,
+    /// Computed as the inverse of `(type, relation)`; not written directly.
+    pub inverse: Option<(TypeId, RelId)>,
+}
+
+/// An attribute of a resource type.
+#[derive(Debug, Clone)]
+pub struct AttrDef {
+    /// Name, e.g. `seat_level`.
+    pub name: String,
+    /// Its type.
+    pub ty: ValueType,
+    /// For an enum: the allowed values, in ascending order.
+    pub values: Option<Vec<String>>,
+    /// Value when an entity does not set it.
+    pub default: Option<Value>,
+}
+
+/// A resource type (built-in or declared by the profile).
+#[derive(Debug, Clone)]
+pub struct ResourceType {
+    /// Id, e.g. `conversation`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Whether rolecall defines it.
+    pub builtin: bool,
+    /// Its relations.
+    pub relations: Vec<RelationDef>,
+    /// Its attributes.
+    pub attributes: Vec<AttrDef>,
+    /// The single-valued relation through which assignment scopes reach it.
+    pub scope: Option<RelId>,
+}
+
+impl ResourceType {
+    /// A relation by name.
+    pub fn relation(&self, name: &str) -> Option<RelId> {
+        self.relations.iter().position(|r| r.name == name)
+    }
+
+    /// An attribute by name.
+    pub fn attribute(&self, name: &str) -> Option<AttrId> {
+        self.attributes.iter().position(|a| a.name == name)
+    }
+}
+
+/// A top-level heading of the catalog.
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// Id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// Where a privilege hangs in the catalog tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parent {
+    /// Directly under a section.
+    Section(usize),
+    /// Under another privilege, which includes it.
+    Privilege(PrivId),
+}
+
+/// What values a privilege takes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PrivKind {
+    /// Enabled or not.
+    Flag,
+    /// Ordered levels, ascending; a higher level includes the lower ones.
+    Levels(Vec<String>),
+    /// A choice among options (a visibility scope, a portal mode).
+    Choice {
+        /// The options.
+        choices: Vec<String>,
+        /// For each option, every option it implies (itself included), transitively.
+        implies: Vec<Vec<usize>>,
+        /// Several options may be held together.
+        multiple: bool,
+    },
+    /// A numeric setting.
+    Number {
+        /// Smallest value.
+        min: i64,
+        /// Largest value.
+        max: i64,
+        /// Value when included by a parent.
+        default: i64,
+        /// Unit shown in the catalog.
+        unit: Option<String>,
+    },
+}
+
+impl PrivKind {
+    /// The name used in profile files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PrivKind::Flag => "flag",
+            PrivKind::Levels(_) => "levels",
+            PrivKind::Choice { .. } => "choice",
+            PrivKind::Number { .. } => "number",
+        }
+    }
+
+    /// The grant that holds this privilege at its top (highest level, every choice).
+    pub fn top(&self) -> GrantValue {
+        match self {
+            PrivKind::Flag => GrantValue::On,
+            PrivKind::Levels(levels) => GrantValue::Level(levels.len().saturating_sub(1)),
+            PrivKind::Choice { choices, .. } => GrantValue::Choices((0..choices.len()).collect()),
+            PrivKind::Number { default, .. } => GrantValue::Number(*default),
+        }
+    }
+}
+
+/// A node of the privilege catalog.
+#[derive(Debug, Clone)]
+pub struct Privilege {
+    /// Id.
+    pub id: String,
+    /// The vendor's display wording.
+    pub name: String,
+    /// The vendor's description.
+    pub description: Option<String>,
+    /// Where it hangs.
+    pub parent: Parent,
+    /// Its kind.
+    pub kind: PrivKind,
+    /// Privileges directly under it, in file order.
+    pub children: Vec<PrivId>,
+}
+
+/// A role type: caps, locked grants, defaults.
+#[derive(Debug, Clone)]
+pub struct RoleType {
+    /// Id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Privileges (each with its subtree) a role of this type may hold; `None` = any.
+    pub cap: Option<Vec<PrivId>>,
+    /// Held by every role of this type; cannot be removed.
+    pub locked: Grants,
+    /// Held unless the role turns them off.
+    pub defaults: Grants,
+}
+
+/// An operation with its requirement.
+#[derive(Debug, Clone)]
+pub struct Action {
+    /// Id, e.g. `conversation.edit`.
+    pub id: String,
+    /// The vendor's operation wording.
+    pub name: String,
+    /// Where the vendor shows it.
+    pub menu: Option<String>,
+    /// Longer description.
+    pub description: Option<String>,
+    /// Decisions are audited.
+    pub sensitive: bool,
+    /// The resource type it acts on.
+    pub resource: TypeId,
+    /// The requirement.
+    pub requires: Expr,
+    /// The requirement as written.
+    pub requires_text: String,
+}
+
+/// The scope an appointment may be made over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeKind {
+    /// The whole tenant.
+    Tenant,
+    /// An org unit of this kind.
+    OrgKind(usize),
+}
+
+/// Who may give a role.
+#[derive(Debug, Clone)]
+pub struct Appointment {
+    /// The role given (a profile role id).
+    pub role: String,
+    /// Roles whose holders may give it.
+    pub by: Vec<String>,
+    /// Scopes it may be given over.
+    pub scope_kinds: Vec<ScopeKind>,
+    /// Must hold of the appointee (principal) over the scope org unit (resource).
+    pub target: Option<Expr>,
+    /// The target requirement as written.
+    pub target_text: Option<String>,
+}
+
+/// A loaded, validated profile.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    /// Id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The vendor document it models.
+    pub seed: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Org-unit kinds.
+    pub org_kinds: Vec<OrgKind>,
+    /// Tenant settings.
+    pub settings: Vec<SettingDef>,
+    /// Resource types, built-ins first (see the `TENANT` … `QUEUE` constants).
+    pub types: Vec<ResourceType>,
+    /// Catalog sections.
+    pub sections: Vec<Section>,
+    /// Catalog privileges, in file order.
+    pub privileges: Vec<Privilege>,
+    /// Role types.
+    pub role_types: Vec<RoleType>,
+    /// Role templates.
+    pub roles: Vec<RoleDef>,
+    /// Actions.
+    pub actions: Vec<Action>,
+    /// Appointment rules.
+    pub appointments: Vec<Appointment>,
+    pub(crate) priv_index: FxHashMap<String, PrivId>,
+    pub(crate) action_index: FxHashMap<String, ActionId>,
+}
+
+impl Profile {
+    /// A privilege by id or display name.
+    pub fn privilege(&self, key: &str) -> Option<PrivId> {
+        self.priv_index.get(key).copied()
+    }
+
+    /// An action by id.
+    pub fn action(&self, id: &str) -> Option<ActionId> {
+        self.action_index.get(id).copied()
+    }
+
+    /// A resource type by id.
+    pub fn type_id(&self, id: &str) -> Option<TypeId> {
+        self.types.iter().position(|t| t.id == id)
+    }
+
+    /// A setting by id.
+    pub fn setting(&self, id: &str) -> Option<SettingId> {
+        self.settings.iter().position(|s| s.id == id)
+    }
+
+    /// An org-unit kind by id.
+    pub fn org_kind(&self, id: &str) -> Option<usize> {
+        self.org_kinds.iter().position(|k| k.id == id)
+    }
+
+    /// A role type by id.
+    pub fn role_type(&self, id: &str) -> Option<usize> {
+        self.role_types.iter().position(|k| k.id == id)
+    }
+
+    /// A role template by id.
+    pub fn role(&self, id: &str) -> Option<&RoleDef> {
+        self.roles.iter().find(|r| r.id == id)
+    }
+
+    /// The privilege's ancestors, nearest first.
+    pub fn ancestors(&self, p: PrivId) -> impl Iterator<Item = PrivId> + '_ {
+        let mut cur = self.privileges.get(p).map(|x| x.parent);
+        // INVARIANT: the loader rejects parent cycles, so this walk ends.
+        std::iter::from_fn(move || match cur {
+            Some(Parent::Privilege(q)) => {
+                cur = self.privileges.get(q).map(|x| x.parent);
+                Some(q)
+            }
+            _ => None,
+        })
+    }
+
+    /// The privilege and every privilege below it, depth first.
+    pub fn subtree(&self, p: PrivId) -> Vec<PrivId> {
+        let mut out = Vec::new();
+        let mut stack = vec![p];
+        while let Some(q) = stack.pop() {
+            out.push(q);
+            if let Some(x) = self.privileges.get(q) {
+                stack.extend(x.children.iter().rev());
+            }
+        }
+        out
+    }
+
+    /// A display label for a grant, e.g. `Users: Modify`.
+    pub fn grant_label(&self, p: PrivId, value: &GrantValue) -> String {
+        let Some(x) = self.privileges.get(p) else {
+            return format!("#{p}");
+        };
+        match (value, &x.kind) {
+            (GrantValue::Level(l), PrivKind::Levels(levels)) => {
+                format!("{}: {}", x.name, levels.get(*l).map_or("?", String::as_str))
+            }
+            (GrantValue::Choices(cs), PrivKind::Choice { choices, .. }) => {
+                let names: Vec<&str> = cs
+                    .iter()
+                    .filter_map(|c| choices.get(*c))
+                    .map(String::as_str)
+                    .collect();
+                format!("{}: {}", x.name, names.join(", "))
+            }
+            (GrantValue::Number(n), _) => format!("{} = {n}", x.name),
+            (GrantValue::Off, _) => format!("{} (off)", x.name),
+            _ => x.name.clone(),
+        }
+    }
+
+    /// A display label for `has(p, need)`.
+    pub fn need_label(&self, p: PrivId, need: crate::expr::resolved::Need) -> String {
+        use crate::expr::resolved::Need;
+        let Some(x) = self.privileges.get(p) else {
+            return format!("#{p}");
+        };
+        match (need, &x.kind) {
+            (Need::Level(l), PrivKind::Levels(levels)) => {
+                format!("{}: {}", x.name, levels.get(l).map_or("?", String::as_str))
+            }
+            (Need::Choice(c), PrivKind::Choice { choices, .. }) => {
+                format!("{}: {}", x.name, choices.get(c).map_or("?", String::as_str))
+            }
+            _ => x.name.clone(),
+        }
+    }
+}
