@@ -8,6 +8,7 @@
 pub mod decision;
 pub mod expr;
 pub mod profile;
+pub mod reference;
 pub mod snapshot;
 pub mod span;
 pub mod state;

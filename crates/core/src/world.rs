@@ -39,7 +39,7 @@ type RawAttributes = BTreeMap<Spanned<String>, Spanned<RawScalar>>;
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 enum RawScope {
-    Word(Spanned<String>),
+    Word(String),
     Table(RawScopeTable),
 }
 
@@ -206,8 +206,8 @@ fn unix(src: &Source<'_>, dt: &Spanned<toml::value::Datetime>) -> Result<i64, Di
 
 fn scope(src: &Source<'_>, s: &Spanned<RawScope>) -> Result<Scope, Diagnostic> {
     match s.get_ref() {
-        RawScope::Word(w) if w.get_ref() == "tenant" => Ok(Scope::Tenant),
-        RawScope::Word(w) => Err(src.error(&w.span(), format!("unknown scope `{}`; write \"tenant\", {{ org_unit = … }}, {{ org_units = [...] }} or {{ queues = [...] }}", w.get_ref()))),
+        RawScope::Word(w) if w == "tenant" => Ok(Scope::Tenant),
+        RawScope::Word(w) => Err(src.error(&s.span(), format!("unknown scope `{w}`; write \"tenant\", {{ org_unit = … }}, {{ org_units = [...] }} or {{ queues = [...] }}"))),
         RawScope::Table(t) => match (&t.org_unit, &t.org_units, &t.queues) {
             (Some(u), None, None) => Ok(Scope::OrgUnits(vec![u.clone()])),
             (None, Some(us), None) => Ok(Scope::OrgUnits(us.clone())),

@@ -1,0 +1,3 @@
+//! Random profiles, tenant states and requests for differential tests.
+
+pub mod generate;
