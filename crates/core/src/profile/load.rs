@@ -680,6 +680,10 @@ impl Loader<'_> {
         let id = p.id.get_ref();
         let kind = p.kind.as_ref().map_or("flag", |k| k.get_ref().as_str());
         let kind_span = p.kind.as_ref().map_or_else(|| p.id.span(), |k| k.span());
+        if !matches!(kind, "flag" | "levels" | "choice" | "number") {
+            self.err(&kind_span, format!("unknown privilege kind `{kind}`; expected `flag`, `levels`, `choice` or `number`"));
+            return PrivKind::Flag;
+        }
         let stray = |l: &mut Self, present: bool, key: &str| {
             if present {
                 l.err(

@@ -621,7 +621,7 @@ fn org_numbering(
                         b.err(
                             path_of(e),
                             format!(
-                                "org unit `{id}` is a {} and cannot sit under a {}",
+                                "org unit `{id}` is of kind `{}`, which cannot sit under kind `{}`",
                                 names(k),
                                 names(qk)
                             ),
@@ -633,7 +633,7 @@ fn org_numbering(
                         b.err(
                             path_of(e),
                             format!(
-                                "org unit `{id}` is a {} and needs a parent",
+                                "org unit `{id}` is of kind `{}`, which needs a parent",
                                 kind.map_or("?", |x| x.id.as_str())
                             ),
                         );
