@@ -40,14 +40,3 @@ pub fn time(s: &str) -> anyhow::Result<i64> {
         .map(|t| t.unix_timestamp())
         .map_err(|e| anyhow!("invalid time `{s}`: {e}; expected e.g. 2026-12-01T00:00:00Z"))
 }
-
-/// Formats Unix seconds as RFC 3339.
-pub fn show_time(t: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(t)
-        .ok()
-        .and_then(|d| {
-            d.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| t.to_string())
-}

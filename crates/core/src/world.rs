@@ -182,12 +182,17 @@ pub struct World {
     pub assertions: Vec<Assertion>,
     name: String,
     text: String,
-    entity_spans: Vec<(Range<usize>, Vec<(String, Range<usize>)>)>,
+    entity_spans: Vec<EntitySpans>,
     roles: Vec<Spanned<RawRole>>,
-    assignment_spans: Vec<(Range<usize>, Range<usize>, Range<usize>, Range<usize>)>,
+    assignment_spans: Vec<AssignmentSpans>,
     setting_spans: Vec<Range<usize>>,
     tenant_span: Range<usize>,
 }
+
+/// An entity's whole span and the spans of its fields by name.
+type EntitySpans = (Range<usize>, Vec<(String, Range<usize>)>);
+/// An assignment's spans: whole, principal, role, scope.
+type AssignmentSpans = (Range<usize>, Range<usize>, Range<usize>, Range<usize>);
 
 /// Unix seconds of a TOML offset date-time.
 fn unix(src: &Source<'_>, dt: &Spanned<toml::value::Datetime>) -> Result<i64, Diagnostic> {

@@ -636,10 +636,10 @@ impl Loader<'_> {
         }
         // Children lists, parent cycles, and which kinds may have children.
         for i in 0..out.len() {
-            if let Some(Parent::Privilege(q)) = out.get(i).map(|p| p.parent) {
-                if let Some(parent) = out.get_mut(q) {
-                    parent.children.push(i);
-                }
+            if let Some(Parent::Privilege(q)) = out.get(i).map(|p| p.parent)
+                && let Some(parent) = out.get_mut(q)
+            {
+                parent.children.push(i);
             }
         }
         for (i, rp) in raw.iter().enumerate() {

@@ -15,12 +15,11 @@ use crate::profile::{
 };
 use crate::state::{Scope, StateError, StatePath, TenantState};
 
-struct Builder<'a> {
-    p: &'a Profile,
+struct Builder {
     errors: Vec<StateError>,
 }
 
-impl Builder<'_> {
+impl Builder {
     fn err(&mut self, at: StatePath, message: impl Into<String>) {
         self.errors.push(StateError {
             at,
@@ -58,10 +57,7 @@ impl Snapshot {
     /// the object it is in.
     pub fn build(profile: Arc<Profile>, state: &TenantState) -> Result<Snapshot, Vec<StateError>> {
         let p = profile.as_ref();
-        let mut b = Builder {
-            p,
-            errors: Vec::new(),
-        };
+        let mut b = Builder { errors: Vec::new() };
         let layout = Layout::new(p);
         let mut tables: Vec<EntityTable> = p
             .types
@@ -464,7 +460,6 @@ impl Snapshot {
                 set,
                 scope,
                 expires: a.expires_at.unwrap_or(i64::MAX),
-                assignment: i as u32,
             };
             let Some(ug) = users.get_mut(u as usize) else {
                 continue;
@@ -565,7 +560,7 @@ fn many_store(n: usize, pairs: &[(u32, u32)]) -> RelStore {
 }
 
 fn org_numbering(
-    b: &mut Builder<'_>,
+    b: &mut Builder,
     p: &Profile,
     tables: &[EntityTable],
     state: &TenantState,
@@ -600,7 +595,9 @@ fn org_numbering(
         while let Some(q) = parent(cur) {
             steps += 1;
             if q == e || steps > n {
-                cyclic[e as usize] = true;
+                if let Some(c) = cyclic.get_mut(e as usize) {
+                    *c = true;
+                }
                 let id = orgs.ids.get(e as usize).map_or("", |s| s.as_ref());
                 b.err(path_of(e), format!("org unit `{id}` is its own ancestor"));
                 break;
@@ -718,12 +715,7 @@ pub(crate) fn anchor_of(p: &Profile, tables: &[EntityTable], ty: usize, e: u32) 
     a
 }
 
-fn compile_scope(
-    b: &mut Builder<'_>,
-    tables: &[EntityTable],
-    i: usize,
-    s: &Scope,
-) -> Option<ScopeC> {
+fn compile_scope(b: &mut Builder, tables: &[EntityTable], i: usize, s: &Scope) -> Option<ScopeC> {
     let mut lookup = |ty: usize, what: &str, ids: &[String]| -> Option<Box<[u32]>> {
         if ids.is_empty() {
             b.err(
@@ -760,7 +752,7 @@ fn compile_scope(
 }
 
 fn compile_roles(
-    b: &mut Builder<'_>,
+    b: &mut Builder,
     p: &Profile,
     layout: &Layout,
     interner: &mut Interner,
@@ -820,7 +812,7 @@ fn compile_roles(
         }
     }
     let words = layout.words;
-    let mut sets: Vec<Option<(Vec<u64>, Vec<(usize, i64)>, Vec<u32>)>> = vec![None; n];
+    let mut sets: Vec<Option<ClosedRole>> = vec![None; n];
     for &r in &order {
         let Some(d) = defs.get(r as usize) else {
             continue;
@@ -903,6 +895,9 @@ fn compile_roles(
         })
         .collect()
 }
+
+/// A role's closed bitset, number values and included roles.
+type ClosedRole = (Vec<u64>, Vec<(usize, i64)>, Vec<u32>);
 
 fn merge_number(numbers: &mut Vec<(usize, i64)>, q: usize, x: i64) {
     match numbers.iter_mut().find(|(p, _)| *p == q) {

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 pub use appoint::{AppointDecision, AppointRequest};
 pub use bits::Layout;
-pub(crate) use eval::{Eval, Rv};
+pub(crate) use eval::Eval;
 pub use explain::{ExplainNode, Explanation, Outcome};
 pub(crate) use program::{Node, PathC, TermC};
 pub(crate) use tables::{Anchor, AttrVal, EntityTable, RelStore, ScopeC, UserGrants};

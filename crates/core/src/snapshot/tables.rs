@@ -143,8 +143,6 @@ pub(crate) struct GrantC {
     pub scope: ScopeC,
     /// Unix seconds; `i64::MAX` for none.
     pub expires: i64,
-    /// Index in the tenant state's assignment list.
-    pub assignment: u32,
 }
 
 /// What a user holds.
