@@ -1,6 +1,8 @@
 //! The compiled engine against the reference evaluator on generated profiles,
 //! tenants and requests: every decision (allow, deny, or error) must agree.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "test code: a failed expectation should stop the test")]
+
 mod support;
 
 use std::sync::Arc;
