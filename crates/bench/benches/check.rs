@@ -14,8 +14,12 @@ fn bench(c: &mut Criterion) {
         ..Sizes::default()
     };
     let w = generate(sizes);
-    let Ok(profile) = load_profile("bench.toml", &w.profile_text) else { return };
-    let Ok(snap) = Snapshot::build(Arc::new(profile), &w.state) else { return };
+    let Ok(profile) = load_profile("bench.toml", &w.profile_text) else {
+        return;
+    };
+    let Ok(snap) = Snapshot::build(Arc::new(profile), &w.state) else {
+        return;
+    };
     let ctx = Context::new();
     for kind in [CheckKind::Privilege, CheckKind::Queue, CheckKind::Ownership] {
         let reqs: Vec<_> = w

@@ -23,7 +23,11 @@ pub fn summarize(samples: &mut [f64]) -> Summary {
         let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
         samples.get(i).copied().unwrap_or(0.0)
     };
-    let mean = if samples.is_empty() { 0.0 } else { samples.iter().sum::<f64>() / samples.len() as f64 };
+    let mean = if samples.is_empty() {
+        0.0
+    } else {
+        samples.iter().sum::<f64>() / samples.len() as f64
+    };
     Summary {
         p50: at(0.5),
         p99: at(0.99),

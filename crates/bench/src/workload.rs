@@ -95,22 +95,44 @@ pub const EDIT_ALL: &str = "edit_all";
 /// The profile: `privileges` privileges (every fifth levelled), one `hold.pN` action
 /// per privilege, and the queue and conversation actions.
 pub fn profile_text(privileges: usize) -> String {
-    let mut t = String::from("[profile]\nid = \"bench\"\nname = \"Benchmark\"\n\n[[org_unit_kind]]\nid = \"company\"\n[[org_unit_kind]]\nid = \"office\"\nparents = [\"company\"]\n\n");
+    let mut t = String::from(
+        "[profile]\nid = \"bench\"\nname = \"Benchmark\"\n\n[[org_unit_kind]]\nid = \"company\"\n[[org_unit_kind]]\nid = \"office\"\nparents = [\"company\"]\n\n",
+    );
     t.push_str("[[resource_type]]\nid = \"conversation\"\nscope = \"queue\"\n[resource_type.relations]\nagent = { type = \"user\" }\nqueue = { type = \"queue\" }\n\n");
     t.push_str("[[section]]\nid = \"general\"\n[[section]]\nid = \"admin\"\n\n");
-    for (id, name) in [(MONITOR, "View Queue Monitoring"), (ALL_QUEUES, "Monitor All Queues"), (EDIT_OWN, "Edit User's Own Historical Conversations"), (EDIT_ALL, "Edit All Historical Conversations")] {
-        let _ = writeln!(t, "[[privilege]]\nid = \"{id}\"\nname = \"{name}\"\nparent = \"general\"\n");
+    for (id, name) in [
+        (MONITOR, "View Queue Monitoring"),
+        (ALL_QUEUES, "Monitor All Queues"),
+        (EDIT_OWN, "Edit User's Own Historical Conversations"),
+        (EDIT_ALL, "Edit All Historical Conversations"),
+    ] {
+        let _ = writeln!(
+            t,
+            "[[privilege]]\nid = \"{id}\"\nname = \"{name}\"\nparent = \"general\"\n"
+        );
     }
     for i in 0..privileges.saturating_sub(4) {
-        let parent = if i % 3 == 0 || i < 10 { "admin".to_owned() } else { format!("p{}", i - i % 10) };
-        let _ = writeln!(t, "[[privilege]]\nid = \"p{i}\"\nname = \"Privilege {i}\"\nparent = \"{parent}\"");
+        let parent = if i % 10 == 0 || i % 3 == 0 {
+            "admin".to_owned()
+        } else {
+            format!("p{}", i - i % 10)
+        };
+        let _ = writeln!(
+            t,
+            "[[privilege]]\nid = \"p{i}\"\nname = \"Privilege {i}\"\nparent = \"{parent}\""
+        );
         if i % 5 == 4 {
-            t.push_str("kind = \"levels\"\nlevels = [\"View only\", \"Modify\", \"Modify and delete\"]\n");
+            t.push_str(
+                "kind = \"levels\"\nlevels = [\"View only\", \"Modify\", \"Modify and delete\"]\n",
+            );
         }
         t.push('\n');
     }
     for i in 0..privileges.saturating_sub(4) {
-        let _ = writeln!(t, "[[action]]\nid = \"hold.p{i}\"\nresource = \"tenant\"\nrequires = 'has(\"p{i}\")'\n");
+        let _ = writeln!(
+            t,
+            "[[action]]\nid = \"hold.p{i}\"\nresource = \"tenant\"\nrequires = 'has(\"p{i}\")'\n"
+        );
     }
     t.push_str("[[action]]\nid = \"queue.monitor\"\nresource = \"queue\"\nrequires = '''has(\"queue_monitor\") and (has(\"all_queues\") or principal in resource.members)'''\n\n");
     t.push_str("[[action]]\nid = \"conversation.edit\"\nresource = \"conversation\"\nrequires = '''has(\"edit_all\") or (has(\"edit_own\") and resource.agent == principal)'''\n");
@@ -163,7 +185,10 @@ pub fn generate(s: Sizes) -> Workload {
             ty: "queue".into(),
             id: format!("q{q}"),
             name: None,
-            relations: vec![("org_unit".into(), vec![format!("office{}", q % offices)]), ("members".into(), m)],
+            relations: vec![
+                ("org_unit".into(), vec![format!("office{}", q % offices)]),
+                ("members".into(), m),
+            ],
             attributes: vec![],
         });
     }
@@ -173,8 +198,14 @@ pub fn generate(s: Sizes) -> Workload {
             id: format!("c{c}"),
             name: None,
             relations: vec![
-                ("agent".into(), vec![format!("u{}", rng.random_range(0..s.users.max(1)))]),
-                ("queue".into(), vec![format!("q{}", rng.random_range(0..s.queues.max(1)))]),
+                (
+                    "agent".into(),
+                    vec![format!("u{}", rng.random_range(0..s.users.max(1)))],
+                ),
+                (
+                    "queue".into(),
+                    vec![format!("q{}", rng.random_range(0..s.queues.max(1)))],
+                ),
             ],
             attributes: vec![],
         });
@@ -184,11 +215,22 @@ pub fn generate(s: Sizes) -> Workload {
         let mut grants: Vec<(String, GrantSpec)> = Vec::new();
         for i in 0..plain {
             if rng.random_bool(0.07) {
-                let v = if i % 5 == 4 { GrantSpec::Str(["View only", "Modify", "Modify and delete"][rng.random_range(0..3)].into()) } else { GrantSpec::Bool(true) };
+                let v = if i % 5 == 4 {
+                    GrantSpec::Str(
+                        ["View only", "Modify", "Modify and delete"][rng.random_range(0..3)].into(),
+                    )
+                } else {
+                    GrantSpec::Bool(true)
+                };
                 grants.push((format!("p{i}"), v));
             }
         }
-        for (id, p) in [(MONITOR, 0.5), (ALL_QUEUES, 0.2), (EDIT_OWN, 0.6), (EDIT_ALL, 0.15)] {
+        for (id, p) in [
+            (MONITOR, 0.5),
+            (ALL_QUEUES, 0.2),
+            (EDIT_OWN, 0.6),
+            (EDIT_ALL, 0.15),
+        ] {
             if rng.random_bool(p) {
                 grants.push((id.into(), GrantSpec::Bool(true)));
             }
@@ -196,7 +238,11 @@ pub fn generate(s: Sizes) -> Workload {
         roles.push(RoleSpec {
             id: format!("role{r}"),
             name: Some(format!("Role {r}")),
-            includes: if r > 0 && rng.random_bool(0.2) { vec![format!("role{}", rng.random_range(0..r))] } else { vec![] },
+            includes: if r > 0 && rng.random_bool(0.2) {
+                vec![format!("role{}", rng.random_range(0..r))]
+            } else {
+                vec![]
+            },
             grants,
             ..RoleSpec::default()
         });
@@ -208,7 +254,11 @@ pub fn generate(s: Sizes) -> Workload {
             assignments.push(Assignment {
                 principal: format!("u{u}"),
                 role: format!("role{}", rng.random_range(0..s.roles.max(1))),
-                scope: if scoped { Scope::OrgUnits(vec![format!("office{}", rng.random_range(0..offices))]) } else { Scope::Tenant },
+                scope: if scoped {
+                    Scope::OrgUnits(vec![format!("office{}", rng.random_range(0..offices))])
+                } else {
+                    Scope::Tenant
+                },
                 expires_at: None,
             });
         }

@@ -1,6 +1,12 @@
 //! The `rolecall` binary end to end: exit codes, output shapes, error messages.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "test code: a failed expectation should stop the test")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed expectation should stop the test"
+)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

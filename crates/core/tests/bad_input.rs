@@ -2,7 +2,13 @@
 //! `# expect: LINE:COLUMN: message fragment` and must fail to load with a
 //! diagnostic at that place containing that text. No input may panic.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "test code: a failed expectation should stop the test")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed expectation should stop the test"
+)]
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

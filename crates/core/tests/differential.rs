@@ -1,7 +1,13 @@
 //! The compiled engine against the reference evaluator on generated profiles,
 //! tenants and requests: every decision (allow, deny, or error) must agree.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "test code: a failed expectation should stop the test")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed expectation should stop the test"
+)]
 
 mod support;
 

@@ -1,7 +1,13 @@
 //! Every shipped profile validates, and every world file beside it passes all of
 //! its assertions (the same runner `rolecall test` uses).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "test code: a failed expectation should stop the test")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed expectation should stop the test"
+)]
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -80,8 +80,14 @@ fn main() {
             .unwrap_or_else(|e| panic!("workload check does not resolve: {e}"))
         })
         .collect();
-    let allowed = resolved.iter().filter(|r| snap.check_resolved(r, &ctx, now).allowed).count();
-    println!("decisions: {allowed} allowed, {} denied", resolved.len() - allowed);
+    let allowed = resolved
+        .iter()
+        .filter(|r| snap.check_resolved(r, &ctx, now).allowed)
+        .count();
+    println!(
+        "decisions: {allowed} allowed, {} denied",
+        resolved.len() - allowed
+    );
 
     // Throughput: a tight loop, no timers inside.
     for (label, by_strings) in [("resolved ids", false), ("string ids", true)] {
@@ -151,13 +157,22 @@ fn main() {
             }
         }
         let s = summarize(&mut all);
-        println!("latency ({label}, timer overhead {oh:.0} ns subtracted): median {:.0} ns, p99 {:.0} ns, p99.9 {:.0} ns", s.p50, s.p99, s.p999);
-        for (name, v) in ["privilege", "queue-scoped", "ownership"].iter().zip(per_kind.iter_mut()) {
+        println!(
+            "latency ({label}, timer overhead {oh:.0} ns subtracted): median {:.0} ns, p99 {:.0} ns, p99.9 {:.0} ns",
+            s.p50, s.p99, s.p999
+        );
+        for (name, v) in ["privilege", "queue-scoped", "ownership"]
+            .iter()
+            .zip(per_kind.iter_mut())
+        {
             let s = summarize(v);
             println!("    {name:13} median {:.0} ns, p99 {:.0} ns", s.p50, s.p99);
         }
     }
     if let Some(p) = peak_rss_bytes() {
-        println!("peak RSS (whole process, incl. the generated workload): {:.0} MiB", p as f64 / 1048576.0);
+        println!(
+            "peak RSS (whole process, incl. the generated workload): {:.0} MiB",
+            p as f64 / 1048576.0
+        );
     }
 }

@@ -861,16 +861,32 @@ impl Loader<'_> {
         let mut out = Vec::new();
         for rt in raw {
             let rt = rt.get_ref();
+            // A cap names privileges (each with its subtree) or whole sections.
             let cap = rt.cap.as_ref().map(|cap| {
-                cap.iter()
-                    .filter_map(|c| {
-                        let found = p.privilege(c.get_ref());
-                        if found.is_none() {
-                            self.err(&c.span(), format!("unknown privilege `{}`", c.get_ref()));
-                        }
-                        found
-                    })
-                    .collect::<Vec<_>>()
+                let mut out = Vec::new();
+                for c in cap {
+                    if let Some(q) = p.privilege(c.get_ref()) {
+                        out.push(q);
+                    } else if let Some(si) = p
+                        .sections
+                        .iter()
+                        .position(|s| &s.id == c.get_ref() || &s.name == c.get_ref())
+                    {
+                        out.extend(
+                            p.privileges
+                                .iter()
+                                .enumerate()
+                                .filter(|(_, x)| x.parent == Parent::Section(si))
+                                .map(|(i, _)| i),
+                        );
+                    } else {
+                        self.err(
+                            &c.span(),
+                            format!("unknown privilege or section `{}` in `cap`", c.get_ref()),
+                        );
+                    }
+                }
+                out
             });
             let locked = self.grants(p, &rt.locked);
             let defaults = self.grants(p, &rt.defaults);
