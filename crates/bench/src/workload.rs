@@ -216,9 +216,8 @@ pub fn generate(s: Sizes) -> Workload {
         for i in 0..plain {
             if rng.random_bool(0.07) {
                 let v = if i % 5 == 4 {
-                    GrantSpec::Str(
-                        ["View only", "Modify", "Modify and delete"][rng.random_range(0..3)].into(),
-                    )
+                    let levels = ["View only", "Modify", "Modify and delete"];
+                    GrantSpec::Str(levels.choose(&mut rng).copied().unwrap_or("Modify").into())
                 } else {
                     GrantSpec::Bool(true)
                 };

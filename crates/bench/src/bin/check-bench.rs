@@ -65,7 +65,7 @@ fn main() {
     let ctx = Context::new();
     let now = 0;
     // Resolve ids once (what a server does for hot principals/resources).
-    let resolved: Vec<ResolvedRequest> = w
+    let resolved: Result<Vec<ResolvedRequest>, _> = w
         .checks
         .iter()
         .map(|c| {
@@ -77,9 +77,15 @@ fn main() {
                 context: &ctx,
                 now,
             })
-            .unwrap_or_else(|e| panic!("workload check does not resolve: {e}"))
         })
         .collect();
+    let resolved = match resolved {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("a workload check does not resolve: {e}");
+            std::process::exit(2);
+        }
+    };
     let allowed = resolved
         .iter()
         .filter(|r| snap.check_resolved(r, &ctx, now).allowed)

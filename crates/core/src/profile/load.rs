@@ -311,18 +311,7 @@ impl Loader<'_> {
             for (name, rel) in &t.relations {
                 let (rel_span, rel) = (rel.span(), rel.get_ref());
                 self.check_id(name, "relation");
-                let exists = types.get(slot).is_some_and(|x| {
-                    x.relation(name.get_ref()).is_some() || x.attribute(name.get_ref()).is_some()
-                });
-                if exists {
-                    self.err(
-                        &name.span(),
-                        format!(
-                            "`{}` is already defined on `{}`",
-                            name.get_ref(),
-                            t.id.get_ref()
-                        ),
-                    );
+                if self.already_defined(&types, slot, name, &t.id) {
                     continue;
                 }
                 let def = match (&rel.ty, &rel.inverse) {
@@ -377,18 +366,7 @@ impl Loader<'_> {
             for (name, attr) in &t.attributes {
                 let attr = attr.get_ref();
                 self.check_id(name, "attribute");
-                let exists = types.get(slot).is_some_and(|x| {
-                    x.relation(name.get_ref()).is_some() || x.attribute(name.get_ref()).is_some()
-                });
-                if exists {
-                    self.err(
-                        &name.span(),
-                        format!(
-                            "`{}` is already defined on `{}`",
-                            name.get_ref(),
-                            t.id.get_ref()
-                        ),
-                    );
+                if self.already_defined(&types, slot, name, &t.id) {
                     continue;
                 }
                 let ty = self.value_type(&attr.ty);
@@ -528,6 +506,30 @@ impl Loader<'_> {
             }
         }
         types
+    }
+
+    /// Reports (and returns true) when `name` is already a relation or attribute of the type.
+    fn already_defined(
+        &mut self,
+        types: &[ResourceType],
+        slot: usize,
+        name: &Spanned<String>,
+        ty: &Spanned<String>,
+    ) -> bool {
+        let exists = types.get(slot).is_some_and(|x| {
+            x.relation(name.get_ref()).is_some() || x.attribute(name.get_ref()).is_some()
+        });
+        if exists {
+            self.err(
+                &name.span(),
+                format!(
+                    "`{}` is already defined on `{}`",
+                    name.get_ref(),
+                    ty.get_ref()
+                ),
+            );
+        }
+        exists
     }
 
     fn sections(

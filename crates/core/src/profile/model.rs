@@ -401,6 +401,16 @@ impl Profile {
         self.roles.iter().find(|r| r.id == id)
     }
 
+    /// Relation `rel` of type `ty`.
+    pub fn relation_def(&self, ty: TypeId, rel: RelId) -> Option<&RelationDef> {
+        self.types.get(ty)?.relations.get(rel)
+    }
+
+    /// Attribute `attr` of type `ty`.
+    pub fn attr_def(&self, ty: TypeId, attr: AttrId) -> Option<&AttrDef> {
+        self.types.get(ty)?.attributes.get(attr)
+    }
+
     /// The privilege's ancestors, nearest first.
     pub fn ancestors(&self, p: PrivId) -> impl Iterator<Item = PrivId> + '_ {
         let mut cur = self.privileges.get(p).map(|x| x.parent);

@@ -249,9 +249,7 @@ impl Eval<'_> {
             let name = self
                 .snap
                 .profile
-                .types
-                .get(from)
-                .and_then(|t| t.relations.get(rel))
+                .relation_def(from, rel)
                 .map_or("?", |r| r.name.as_str());
             let _ = write!(s, ".{name}");
         }
@@ -259,9 +257,7 @@ impl Eval<'_> {
             let name = self
                 .snap
                 .profile
-                .types
-                .get(t)
-                .and_then(|x| x.attributes.get(a))
+                .attr_def(t, a)
                 .map_or("?", |d| d.name.as_str());
             let _ = write!(s, ".{name}");
         }
