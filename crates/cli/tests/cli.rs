@@ -255,3 +255,29 @@ fn catalog_shows_the_tree_with_levels() {
         "{out}"
     );
 }
+
+#[test]
+fn assertion_setting_overrides_change_the_decision() {
+    let dir = tempdir();
+    let world = std::fs::read_to_string(root().join("crates/core/tests/bad/good.world")).unwrap();
+    std::fs::copy(
+        root().join("crates/core/tests/bad/good.profile"),
+        dir.join("good.profile"),
+    )
+    .unwrap();
+    let extra = "\n[[assert]]\nprincipal = \"alice\"\naction = \"queue.login\"\nresource = \"queue:q2\"\nsettings = { unassigned_login = true }\nexpect = \"allow\"\n";
+    std::fs::write(dir.join("w.toml"), format!("{world}{extra}")).unwrap();
+    let o = rolecall(&["test", dir.join("w.toml").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("[with unassigned_login=true]"));
+    // An unknown setting fails the assertion with an error, never passes it.
+    let bad = extra.replace("unassigned_login = true", "no_such_setting = true");
+    std::fs::write(dir.join("w.toml"), format!("{world}{bad}")).unwrap();
+    let o = rolecall(&["test", dir.join("w.toml").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("unknown setting `no_such_setting`"),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -98,6 +98,8 @@ struct RawAssert {
     at: Option<Spanned<toml::value::Datetime>>,
     #[serde(default)]
     context: BTreeMap<String, RawScalar>,
+    #[serde(default)]
+    settings: BTreeMap<String, RawScalar>,
     why: Option<String>,
 }
 
@@ -163,6 +165,8 @@ pub struct Assertion {
     pub expect: bool,
     /// Evaluation time (Unix seconds); the world's `now` when absent.
     pub at: Option<i64>,
+    /// Tenant settings overridden for this assertion only ("what if").
+    pub settings: Vec<(String, Value)>,
     /// The reason given in the file.
     pub why: Option<String>,
     /// Where it is written.
@@ -421,6 +425,11 @@ pub fn parse_world(name: &str, text: &str) -> Result<World, Diagnostics> {
             kind,
             expect,
             at,
+            settings: r
+                .settings
+                .iter()
+                .map(|(k, v)| (k.clone(), v.into()))
+                .collect(),
             why: r.why.clone(),
             location,
         });
@@ -619,6 +628,10 @@ impl AssertResult<'_> {
             }
         };
         let mut line = format!("  {verdict}  {want:5}  {}  {what}", a.principal);
+        if !a.settings.is_empty() {
+            let s: Vec<String> = a.settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            line.push_str(&format!("  [with {}]", s.join(", ")));
+        }
         if self.outcome == Outcome::Fail {
             line.push_str(&format!(
                 "  (got {}; {})",
@@ -636,12 +649,50 @@ impl AssertResult<'_> {
     }
 }
 
+/// The snapshot an assertion runs against: the world's, or one rebuilt with the
+/// assertion's setting overrides.
+fn variant(
+    world: &World,
+    snap: &Snapshot,
+    settings: &[(String, Value)],
+) -> Result<Option<Snapshot>, String> {
+    if settings.is_empty() {
+        return Ok(None);
+    }
+    let mut state = world.state.clone();
+    for (k, v) in settings {
+        state.settings.retain(|(x, _)| x != k);
+        state.settings.push((k.clone(), v.clone()));
+    }
+    Snapshot::build(snap.profile().clone(), &state)
+        .map(Some)
+        .map_err(|e| {
+            e.iter()
+                .map(|x| x.message.clone())
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+}
+
 /// Evaluates every assertion of a world against its snapshot.
 pub fn run_assertions<'w>(world: &'w World, snap: &Snapshot) -> Vec<AssertResult<'w>> {
     world
         .assertions
         .iter()
         .map(|a| {
+            let rebuilt = match variant(world, snap, &a.settings) {
+                Ok(v) => v,
+                Err(e) => {
+                    return AssertResult {
+                        assertion: a,
+                        allowed: false,
+                        outcome: Outcome::Fail,
+                        error: Some(format!("settings: {e}")),
+                        explanation: None,
+                    };
+                }
+            };
+            let snap = rebuilt.as_ref().unwrap_or(snap);
             let now = a.at.unwrap_or(world.now);
             let (decision, explanation) = match &a.kind {
                 AssertKind::Check {
