@@ -251,6 +251,7 @@ pub fn generate(s: Sizes) -> Workload {
         for _ in 0..rng.random_range(1..=3) {
             let scoped = rng.random_bool(0.1);
             assignments.push(Assignment {
+                id: format!("a{}", assignments.len()),
                 principal: format!("u{u}"),
                 role: format!("role{}", rng.random_range(0..s.roles.max(1))),
                 scope: if scoped {

@@ -7,6 +7,7 @@
 
 pub mod decision;
 pub mod expr;
+pub mod pairs;
 pub mod profile;
 pub mod reference;
 pub mod snapshot;

@@ -3,10 +3,12 @@
 //! assignments and settings. World files, and later the store, produce this; a
 //! [`crate::Snapshot`] is compiled from it.
 
+use serde::{Deserialize, Serialize};
+
 use crate::profile::{RoleSpec, Value};
 
 /// One entity of any resource type.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Entity {
     /// Resource type id (`user`, `queue`, `conversation`, …).
     pub ty: String,
@@ -15,13 +17,17 @@ pub struct Entity {
     /// Display name.
     pub name: Option<String>,
     /// Relation name to target ids (one for a single-valued relation).
+    #[serde(default, with = "crate::pairs")]
     pub relations: Vec<(String, Vec<String>)>,
     /// Attribute name to value.
+    #[serde(default, with = "crate::pairs")]
     pub attributes: Vec<(String, Value)>,
 }
 
-/// Where an assignment applies.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// Where an assignment applies. In JSON: `"tenant"`, `{"org_units": [...]}` or
+/// `{"queues": [...]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// Everywhere in the tenant.
     #[default]
@@ -33,8 +39,10 @@ pub enum Scope {
 }
 
 /// A role given to a user over a scope, optionally until a time.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assignment {
+    /// Id, unique within the tenant.
+    pub id: String,
     /// The user.
     pub principal: String,
     /// The role (template or custom).
@@ -46,13 +54,14 @@ pub struct Assignment {
 }
 
 /// A tenant's whole state.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct TenantState {
     /// Tenant id.
     pub tenant_id: String,
     /// Tenant display name.
     pub tenant_name: Option<String>,
     /// Setting id to value (unset settings take the profile default).
+    #[serde(default, with = "crate::pairs")]
     pub settings: Vec<(String, Value)>,
     /// Every entity.
     pub entities: Vec<Entity>,

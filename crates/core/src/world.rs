@@ -354,6 +354,7 @@ pub fn parse_world(name: &str, text: &str) -> Result<World, Diagnostics> {
             .as_ref()
             .and_then(|d| unix(&src, d).map_err(|d| errors.push(d)).ok());
         assignments.push(Assignment {
+            id: format!("a{}", assignments.len() + 1),
             principal: r.principal.get_ref().clone(),
             role: r.role.get_ref().clone(),
             scope: sc,

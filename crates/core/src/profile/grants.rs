@@ -1,10 +1,13 @@
 //! Roles and their grants: the raw specification (names, as written in a profile,
 //! a world file or an API call) and its resolution against a profile.
 
+use serde::{Deserialize, Serialize};
+
 use super::model::{PrivId, PrivKind, Profile};
 
 /// A grant value as written: `true`, `"Modify"`, `["Same Group"]`, `600`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
 pub enum GrantSpec {
     /// `true` (flag on, or the top of any privilege) / `false` (explicitly off).
     Bool(bool),
@@ -17,7 +20,7 @@ pub enum GrantSpec {
 }
 
 /// A role as written, with names not yet resolved.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RoleSpec {
     /// Id.
     pub id: String,
@@ -30,8 +33,10 @@ pub struct RoleSpec {
     /// Ids of included roles.
     pub includes: Vec<String>,
     /// Privilege (id or name) to value, in written order.
+    #[serde(default, with = "crate::pairs")]
     pub grants: Vec<(String, GrantSpec)>,
     /// Locked grants, in written order.
+    #[serde(default, with = "crate::pairs")]
     pub locked: Vec<(String, GrantSpec)>,
 }
 

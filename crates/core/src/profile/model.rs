@@ -73,8 +73,11 @@ impl ValueType {
     }
 }
 
-/// A scalar value.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A scalar value. In JSON: a bool, an integer or a string.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(untagged)]
 pub enum Value {
     /// Boolean.
     Bool(bool),

@@ -460,6 +460,7 @@ pub fn case(seed: u64, requests: usize) -> Case {
                 ),
             };
             assignments.push(Assignment {
+                id: format!("a{}", assignments.len()),
                 principal: u.clone(),
                 role: pick(&mut rng, &all_roles).clone(),
                 scope,
