@@ -19,6 +19,15 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the HTTP server.
+    ///
+    /// Configuration: flags, then `ROLECALL_*` environment variables, then `--config FILE`.
+    Serve(commands::serve::Args),
+    /// Manage API tokens directly in the database.
+    Token {
+        #[command(subcommand)]
+        command: commands::token::Command,
+    },
     /// Check a profile file: syntax, references, expressions, role templates.
     Validate {
         /// Profile files (TOML).
@@ -72,6 +81,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve(args) => commands::serve::run(args),
+        Command::Token { command } => commands::token::run(command),
         Command::Validate { profiles } => commands::validate::run(&profiles),
         Command::Catalog { profile } => commands::catalog::run(&profile),
         Command::Check {

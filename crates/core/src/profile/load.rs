@@ -1,6 +1,7 @@
 //! Loading a profile: TOML → raw shapes → validated [`Profile`], collecting every
 //! problem with its `file:line:column`.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use rustc_hash::FxHashMap;
@@ -14,7 +15,7 @@ use crate::expr;
 use crate::span::{Diagnostic, Diagnostics, Source, string_content_start};
 
 /// Whether `id` is a valid identifier: letters, digits, `_`, `-`, `.`, `:`.
-pub(crate) fn valid_id(id: &str) -> bool {
+pub fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 200
         && id
@@ -175,6 +176,7 @@ impl Loader<'_> {
             roles: Vec::new(),
             actions: Vec::new(),
             appointments: Vec::new(),
+            management: Vec::new(),
             priv_index,
             action_index: FxHashMap::default(),
         };
@@ -188,6 +190,7 @@ impl Loader<'_> {
             .map(|(i, a)| (a.id.clone(), i))
             .collect();
         p.appointments = self.appointments(&p, &raw.appointment);
+        p.management = self.management(&p, &raw.management);
         p
     }
 
@@ -1035,6 +1038,39 @@ impl Loader<'_> {
                 requires,
                 requires_text: a.requires.get_ref().trim().to_owned(),
             });
+        }
+        out
+    }
+
+    fn management(
+        &mut self,
+        p: &Profile,
+        raw: &BTreeMap<Spanned<String>, Spanned<String>>,
+    ) -> Vec<(String, ActionId)> {
+        let mut out = Vec::new();
+        for (op, action) in raw {
+            if !MANAGEMENT_OPS.iter().any(|(o, _)| o == op.get_ref()) {
+                let known: Vec<String> = MANAGEMENT_OPS
+                    .iter()
+                    .map(|(o, _)| (*o).to_owned())
+                    .collect();
+                self.err(
+                    &op.span(),
+                    format!(
+                        "unknown management operation `{}`; expected one of {}",
+                        op.get_ref(),
+                        quoted(&known)
+                    ),
+                );
+                continue;
+            }
+            match p.action(action.get_ref()) {
+                Some(a) => out.push((op.get_ref().clone(), a)),
+                None => self.err(
+                    &action.span(),
+                    format!("unknown action `{}`", action.get_ref()),
+                ),
+            }
         }
         out
     }

@@ -14,5 +14,6 @@ pub use grants::{
     resolve_role,
 };
 pub use load::load_profile;
-pub(crate) use load::valid_id;
+pub use load::valid_id;
+
 pub use model::*;

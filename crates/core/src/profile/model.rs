@@ -335,6 +335,39 @@ pub struct Appointment {
     pub target_text: Option<String>,
 }
 
+/// Management operations of the HTTP API that a profile maps to its own actions in
+/// `[management]`. An operation the profile does not map is reserved to the operator.
+pub const MANAGEMENT_OPS: &[(&str, &str)] = &[
+    ("roles.write", "create, edit, copy or delete custom roles"),
+    ("users.write", "create or edit users and their attributes"),
+    ("users.delete", "delete users"),
+    (
+        "groups.write",
+        "create, edit or delete groups and their members",
+    ),
+    ("org_units.write", "create, edit or delete org units"),
+    (
+        "queues.write",
+        "create, edit or delete queues, their members and supervisors",
+    ),
+    (
+        "resources.write",
+        "create, edit or delete other resources (conversations, …)",
+    ),
+    ("relations.write", "write or delete relation tuples in bulk"),
+    ("assignments.read", "list assignments"),
+    ("assignments.write", "assign roles to users or remove them"),
+    ("settings.write", "change tenant settings"),
+    (
+        "tokens.write",
+        "mint or revoke API tokens for users of the tenant",
+    ),
+    (
+        "check.others",
+        "check, explain or list permissions on behalf of other users",
+    ),
+];
+
 /// A loaded, validated profile.
 #[derive(Debug, Clone)]
 pub struct Profile {
@@ -364,6 +397,8 @@ pub struct Profile {
     pub actions: Vec<Action>,
     /// Appointment rules.
     pub appointments: Vec<Appointment>,
+    /// Management operation (see [`MANAGEMENT_OPS`]) to the action that governs it.
+    pub management: Vec<(String, ActionId)>,
     pub(crate) priv_index: FxHashMap<String, PrivId>,
     pub(crate) action_index: FxHashMap<String, ActionId>,
 }
@@ -372,6 +407,14 @@ impl Profile {
     /// A privilege by id or display name.
     pub fn privilege(&self, key: &str) -> Option<PrivId> {
         self.priv_index.get(key).copied()
+    }
+
+    /// The action governing a management operation, if the profile maps it.
+    pub fn management_action(&self, op: &str) -> Option<ActionId> {
+        self.management
+            .iter()
+            .find(|(o, _)| o == op)
+            .map(|(_, a)| *a)
     }
 
     /// An action by id.

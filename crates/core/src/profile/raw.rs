@@ -70,6 +70,8 @@ pub(crate) struct RawProfile {
     pub action: Vec<Spanned<RawAction>>,
     #[serde(default)]
     pub appointment: Vec<Spanned<RawAppointment>>,
+    #[serde(default)]
+    pub management: BTreeMap<Spanned<String>, Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

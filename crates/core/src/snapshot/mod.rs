@@ -8,6 +8,7 @@ mod bits;
 mod build;
 mod eval;
 mod explain;
+mod holdings;
 mod program;
 mod tables;
 
@@ -17,6 +18,7 @@ pub use appoint::{AppointDecision, AppointRequest};
 pub use bits::Layout;
 pub(crate) use eval::Eval;
 pub use explain::{ExplainNode, Explanation, Outcome};
+pub use holdings::HeldPrivilege;
 pub(crate) use program::{Node, PathC, TermC};
 pub(crate) use tables::{Anchor, AttrVal, EntityTable, RelStore, ScopeC, UserGrants};
 
@@ -85,6 +87,14 @@ impl Snapshot {
     /// String id of a dense entity.
     pub fn entity_id(&self, ty: TypeId, e: u32) -> Option<&str> {
         self.tables.get(ty)?.ids.get(e as usize).map(|s| s.as_ref())
+    }
+
+    /// Targets of relation `rel` of entity `e` of type `ty` (dense ids), sorted.
+    pub fn related(&self, ty: TypeId, e: u32, rel: usize) -> &[u32] {
+        self.tables
+            .get(ty)
+            .and_then(|t| t.rels.get(rel))
+            .map_or(&[], |r| r.targets(e))
     }
 
     /// Number of entities of a type.

@@ -1,0 +1,110 @@
+//! `rolecall serve`: the HTTP server on SQLite (default) or PostgreSQL.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use rolecall_server::config::FileConfig;
+use rolecall_server::{Config, build_state, ensure_operator_token, open_store, run as serve};
+
+use crate::exit::Status;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "ROLECALL_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// `sqlite://PATH` (or a path) or `postgres://…`. Default: sqlite://rolecall.db.
+    #[arg(long, env = "ROLECALL_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Create one demo tenant per shipped profile (once).
+    #[arg(long, env = "ROLECALL_DEMO")]
+    demo: bool,
+    /// Largest request body in bytes (default 1 MiB).
+    #[arg(long, env = "ROLECALL_BODY_LIMIT")]
+    body_limit: Option<usize>,
+    /// A TOML file with `listen`, `database_url`, `body_limit`, `demo`.
+    #[arg(long, env = "ROLECALL_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log as JSON lines.
+    #[arg(long, env = "ROLECALL_LOG_JSON")]
+    log_json: bool,
+}
+
+fn config(a: Args) -> anyhow::Result<(Config, bool)> {
+    let file = match &a.config {
+        Some(p) => FileConfig::read(p)?,
+        None => FileConfig::default(),
+    };
+    let d = Config::default();
+    Ok((
+        Config {
+            listen: a.listen.or(file.listen).unwrap_or(d.listen),
+            database_url: a
+                .database_url
+                .or(file.database_url)
+                .unwrap_or(d.database_url),
+            body_limit: a.body_limit.or(file.body_limit).unwrap_or(d.body_limit),
+            demo: a.demo || file.demo.unwrap_or(false),
+            ..d
+        },
+        a.log_json,
+    ))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+pub fn run(a: Args) -> anyhow::Result<Status> {
+    let (cfg, json) = config(a)?;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    if json {
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    } else {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let store = open_store(&cfg.database_url).await.with_context(|| format!("cannot open `{}`", cfg.database_url))?;
+        if let Some(secret) = ensure_operator_token(&store).await? {
+            println!("operator token (shown once; only its hash is stored): {secret}");
+        }
+        let listener = tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
+        let addr = listener.local_addr()?;
+        let backend = store.backend();
+        let state = build_state(store, cfg.clone()).await?;
+        println!("rolecall listening on http://{addr} ({backend}); API under /v1, description at /openapi.json");
+        serve(listener, state, shutdown_signal()).await?;
+        anyhow::Ok(())
+    })?;
+    Ok(Status::Ok)
+}

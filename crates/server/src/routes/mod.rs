@@ -1,0 +1,262 @@
+//! HTTP routes under `/v1`, plus `/healthz`, `/metrics` and `/openapi.json`.
+//! Extractors here turn every rejection into the API's JSON error.
+
+mod assignments;
+mod decisions;
+mod entities;
+mod ops;
+mod relations;
+mod roles;
+mod settings;
+mod tenants;
+mod tokens;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::routing::{get, post, put};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::tenant::Tenant;
+
+pub use ops::ApiDoc;
+
+/// The router (state is attached by [`crate::app::router`]).
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(ops::openapi))
+        .route("/v1/tenants", get(tenants::list).post(tenants::create))
+        .route("/v1/tenants/{tenant}", get(tenants::get_one))
+        .route("/v1/tenants/{tenant}/catalog", get(tenants::catalog))
+        .route("/v1/tenants/{tenant}/changes", get(tenants::changes))
+        .route(
+            "/v1/tenants/{tenant}/roles",
+            get(roles::list).post(roles::create),
+        )
+        .route(
+            "/v1/tenants/{tenant}/roles/{role}",
+            get(roles::get_one).put(roles::update).delete(roles::delete),
+        )
+        .route(
+            "/v1/tenants/{tenant}/users",
+            get(entities::list_users).post(entities::create_user),
+        )
+        .route(
+            "/v1/tenants/{tenant}/users/{id}",
+            get(entities::get_user)
+                .put(entities::put_user)
+                .delete(entities::delete_user),
+        )
+        .route(
+            "/v1/tenants/{tenant}/users/{id}/permissions",
+            get(decisions::permissions),
+        )
+        .route(
+            "/v1/tenants/{tenant}/groups",
+            get(entities::list_groups).post(entities::create_group),
+        )
+        .route(
+            "/v1/tenants/{tenant}/groups/{id}",
+            get(entities::get_group)
+                .put(entities::put_group)
+                .delete(entities::delete_group),
+        )
+        .route(
+            "/v1/tenants/{tenant}/org-units",
+            get(entities::list_org_units).post(entities::create_org_unit),
+        )
+        .route(
+            "/v1/tenants/{tenant}/org-units/{id}",
+            get(entities::get_org_unit)
+                .put(entities::put_org_unit)
+                .delete(entities::delete_org_unit),
+        )
+        .route(
+            "/v1/tenants/{tenant}/queues",
+            get(entities::list_queues).post(entities::create_queue),
+        )
+        .route(
+            "/v1/tenants/{tenant}/queues/{id}",
+            get(entities::get_queue)
+                .put(entities::put_queue)
+                .delete(entities::delete_queue),
+        )
+        .route(
+            "/v1/tenants/{tenant}/resources/{ty}",
+            get(entities::list_resources),
+        )
+        .route(
+            "/v1/tenants/{tenant}/resources/{ty}/{id}",
+            get(entities::get_resource)
+                .put(entities::put_resource)
+                .delete(entities::delete_resource),
+        )
+        .route(
+            "/v1/tenants/{tenant}/assignments",
+            get(assignments::list).post(assignments::create),
+        )
+        .route(
+            "/v1/tenants/{tenant}/assignments/{id}",
+            get(assignments::get_one).delete(assignments::delete),
+        )
+        .route(
+            "/v1/tenants/{tenant}/relations",
+            get(relations::read).post(relations::write),
+        )
+        .route(
+            "/v1/tenants/{tenant}/settings",
+            get(settings::get_all).put(settings::put),
+        )
+        .route("/v1/tenants/{tenant}/check", post(decisions::check))
+        .route(
+            "/v1/tenants/{tenant}/check/batch",
+            post(decisions::check_batch),
+        )
+        .route("/v1/tenants/{tenant}/explain", post(decisions::explain))
+        .route(
+            "/v1/tenants/{tenant}/tokens",
+            get(tokens::list).post(tokens::create),
+        )
+        .route(
+            "/v1/tenants/{tenant}/tokens/{id}",
+            put(tokens::not_allowed).delete(tokens::revoke),
+        )
+        .fallback(ops::not_found)
+}
+
+/// JSON body extractor whose rejections are API errors.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(e) => Err(json_rejection(e)),
+        }
+    }
+}
+
+fn json_rejection(e: JsonRejection) -> ApiError {
+    let text = e.body_text();
+    match e {
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "expected `Content-Type: application/json`",
+        ),
+        JsonRejection::JsonSyntaxError(_) => {
+            ApiError::bad_request(format!("malformed JSON: {}", trim(&text)))
+        }
+        JsonRejection::JsonDataError(_) => {
+            ApiError::bad_request(format!("invalid request body: {}", trim(&text)))
+        }
+        JsonRejection::BytesRejection(_) => {
+            if text.contains("length limit") || text.contains("too large") {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "request body is larger than the limit",
+                )
+            } else {
+                ApiError::bad_request(format!("cannot read the request body: {}", trim(&text)))
+            }
+        }
+        _ => ApiError::bad_request(trim(&text)),
+    }
+}
+
+fn trim(s: &str) -> String {
+    s.trim_start_matches("Failed to deserialize the JSON body into the target type: ")
+        .trim_start_matches("Failed to parse the request body as JSON: ")
+        .to_owned()
+}
+
+/// Path extractor whose rejections are API errors.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
+            Err(e) => Err(path_rejection(e)),
+        }
+    }
+}
+
+fn path_rejection(e: PathRejection) -> ApiError {
+    ApiError::bad_request(format!("invalid path: {}", e.body_text()))
+}
+
+/// Query extractor whose rejections are API errors.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(e) => Err(query_rejection(e)),
+        }
+    }
+}
+
+fn query_rejection(e: QueryRejection) -> ApiError {
+    ApiError::bad_request(format!("invalid query string: {}", e.body_text()))
+}
+
+/// `?at_least_revision=N` on reads.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReadQuery {
+    /// Answer from this revision or a later one (waits briefly, else 503).
+    pub at_least_revision: Option<u64>,
+}
+
+/// The tenant a caller may use: the operator any, a tenant token only its own
+/// (another tenant is reported as unknown, so existence does not leak).
+pub fn tenant_for(state: &AppState, caller: &Caller, tenant: &str) -> ApiResult<Arc<Tenant>> {
+    valid_id(tenant, "tenant")?;
+    if let Caller::Tenant { tenant: own, .. } = caller
+        && own != tenant
+    {
+        return Err(ApiError::not_found(format!("unknown tenant `{tenant}`")));
+    }
+    state.tenant(tenant)
+}
+
+/// Checks an id from a path or body.
+pub fn valid_id(id: &str, what: &str) -> ApiResult<()> {
+    if rolecall_core::profile::valid_id(id) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "invalid {what} id `{}`: use 1–200 letters, digits, `_`, `-`, `.` or `:`",
+            id.chars().take(60).collect::<String>()
+        )))
+    }
+}
+
+/// How long a read waits for `at_least_revision`.
+pub const REVISION_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The answer to a write.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct WriteResponse {
+    /// The tenant's new revision.
+    pub revision: u64,
+}

@@ -1,0 +1,289 @@
+//! Tenants (operator), their catalog, and their change log.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use rolecall_store::NewTenant;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{ApiJson, ApiPath, ApiQuery, REVISION_WAIT, ReadQuery, tenant_for, valid_id};
+use crate::app::{AppState, now};
+use crate::auth::{Caller, Operator};
+use crate::error::{ApiError, ApiResult};
+use crate::tenant::Tenant;
+
+/// Create a tenant from a shipped profile (by id) or from profile text.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTenant {
+    /// Tenant id.
+    pub id: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// A shipped profile id (`horizon-contact`, `zoom-contact-center`, …).
+    pub profile: Option<String>,
+    /// A profile's TOML text (instead of `profile`).
+    pub profile_text: Option<String>,
+}
+
+/// A tenant.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TenantInfo {
+    /// Id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Profile id.
+    pub profile: String,
+    /// Profile display name.
+    pub profile_name: String,
+    /// Current revision.
+    pub revision: u64,
+}
+
+/// A list of tenants.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TenantList {
+    /// Tenants, by id.
+    pub tenants: Vec<TenantInfo>,
+}
+
+fn info(t: &Tenant) -> TenantInfo {
+    let cur = t.current();
+    TenantInfo {
+        id: t.id.clone(),
+        name: cur.record.name.clone(),
+        profile: cur.record.profile_id.clone(),
+        profile_name: cur.profile.name.clone(),
+        revision: cur.revision,
+    }
+}
+
+/// Creates a tenant (operator only).
+#[utoipa::path(post, path = "/v1/tenants", request_body = CreateTenant, responses((status = 201, body = TenantInfo), (status = 400, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn create(
+    State(s): State<Arc<AppState>>,
+    Operator(caller): Operator,
+    ApiJson(body): ApiJson<CreateTenant>,
+) -> ApiResult<(axum::http::StatusCode, Json<TenantInfo>)> {
+    valid_id(&body.id, "tenant")?;
+    let (profile_id, text) = match (&body.profile, &body.profile_text) {
+        (Some(p), None) => {
+            let text = crate::profiles::shipped(p).ok_or_else(|| {
+                let known: Vec<&str> = crate::profiles::SHIPPED.iter().map(|(i, _)| *i).collect();
+                ApiError::bad_request(format!(
+                    "unknown profile `{p}`; shipped profiles: {}",
+                    known.join(", ")
+                ))
+            })?;
+            (p.clone(), text.to_owned())
+        }
+        (None, Some(text)) => {
+            let p = rolecall_core::load_profile("profile_text", text)
+                .map_err(|e| ApiError::invalid(format!("profile_text does not load: {e}")))?;
+            (p.id.clone(), text.clone())
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "give exactly one of `profile` (a shipped profile id) or `profile_text`",
+            ));
+        }
+    };
+    if rolecall_core::load_profile(&profile_id, &text).is_err() {
+        return Err(ApiError::invalid(format!(
+            "profile `{profile_id}` does not load"
+        )));
+    }
+    if s.tenant(&body.id).is_ok() {
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "exists",
+            format!("tenant `{}` already exists", body.id),
+        ));
+    }
+    let new = NewTenant {
+        id: body.id.clone(),
+        name: body.name.clone().unwrap_or_else(|| body.id.clone()),
+        profile_id,
+        profile_text: text,
+    };
+    s.store.create_tenant(&new, &caller.actor(), now()).await?;
+    let record = s
+        .store
+        .get_tenant(&body.id)
+        .await?
+        .ok_or_else(|| ApiError::internal("tenant vanished after creation"))?;
+    let tenant = Tenant::load(s.store.as_ref(), record)
+        .await
+        .map_err(ApiError::internal)?;
+    let tenant = Arc::new(tenant);
+    s.tenants
+        .write()
+        .map_err(ApiError::internal)?
+        .insert(body.id.clone(), tenant.clone());
+    s.saw_revision(&body.id, tenant.current().revision);
+    Ok((axum::http::StatusCode::CREATED, Json(info(&tenant))))
+}
+
+/// Lists tenants (operator only).
+#[utoipa::path(get, path = "/v1/tenants", responses((status = 200, body = TenantList)), security(("bearer" = [])))]
+pub async fn list(State(s): State<Arc<AppState>>, _op: Operator) -> ApiResult<Json<TenantList>> {
+    let tenants = s
+        .tenants
+        .read()
+        .map_err(ApiError::internal)?
+        .values()
+        .map(|t| info(t))
+        .collect();
+    Ok(Json(TenantList { tenants }))
+}
+
+/// One tenant.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}", params(("tenant" = String, Path,), ReadQuery), responses((status = 200, body = TenantInfo), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn get_one(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    ApiPath(tenant): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ReadQuery>,
+) -> ApiResult<Json<TenantInfo>> {
+    let t = tenant_for(&s, &caller, &tenant)?;
+    t.at_least(q.at_least_revision, REVISION_WAIT).await?;
+    Ok(Json(info(&t)))
+}
+
+/// One privilege in the catalog tree.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(no_recursion)]
+pub struct CatalogNode {
+    /// Id.
+    pub id: String,
+    /// The vendor's wording.
+    pub name: String,
+    /// flag | levels | choice | number.
+    pub kind: String,
+    /// Levels (ascending) or choices.
+    pub options: Vec<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Sub-privileges (included by this one).
+    pub children: Vec<CatalogNode>,
+}
+
+/// A catalog section.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CatalogSection {
+    /// Id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Top-level privileges.
+    pub privileges: Vec<CatalogNode>,
+}
+
+/// The privilege tree of the tenant's profile.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Catalog {
+    /// Profile id.
+    pub profile: String,
+    /// Sections.
+    pub sections: Vec<CatalogSection>,
+    /// Revision answered from.
+    pub revision: u64,
+}
+
+fn node(n: rolecall_core::profile::catalog::CatalogNode) -> CatalogNode {
+    CatalogNode {
+        id: n.id,
+        name: n.name,
+        kind: n.kind.to_owned(),
+        options: n.options,
+        description: n.description,
+        children: n.children.into_iter().map(node).collect(),
+    }
+}
+
+/// The tenant's privilege catalog.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/catalog", params(("tenant" = String, Path,), ReadQuery), responses((status = 200, body = Catalog)), security(("bearer" = [])))]
+pub async fn catalog(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    ApiPath(tenant): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ReadQuery>,
+) -> ApiResult<Json<Catalog>> {
+    let t = tenant_for(&s, &caller, &tenant)?;
+    let cur = t.at_least(q.at_least_revision, REVISION_WAIT).await?;
+    let sections = rolecall_core::profile::catalog::catalog(&cur.profile)
+        .into_iter()
+        .map(|sec| CatalogSection {
+            id: sec.id,
+            name: sec.name,
+            privileges: sec.privileges.into_iter().map(node).collect(),
+        })
+        .collect();
+    Ok(Json(Catalog {
+        profile: cur.profile.id.clone(),
+        sections,
+        revision: cur.revision,
+    }))
+}
+
+/// `?after=N&limit=M`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ChangesQuery {
+    /// Changes with a revision greater than this.
+    #[serde(default)]
+    pub after: u64,
+    /// At most this many (≤ 10,000; default 1,000).
+    pub limit: Option<u32>,
+}
+
+/// One change-log row.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangeRow {
+    /// Revision.
+    pub revision: u64,
+    /// Position within the revision.
+    pub seq: u32,
+    /// Who.
+    pub actor: String,
+    /// When (Unix seconds).
+    pub at: i64,
+    /// The change.
+    #[schema(value_type = Object)]
+    pub change: serde_json::Value,
+}
+
+/// Change-log rows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangeList {
+    /// Rows, ascending.
+    pub changes: Vec<ChangeRow>,
+}
+
+/// The tenant's change log (operator only): what followers replay.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/changes", params(("tenant" = String, Path,), ChangesQuery), responses((status = 200, body = ChangeList)), security(("bearer" = [])))]
+pub async fn changes(
+    State(s): State<Arc<AppState>>,
+    _op: Operator,
+    ApiPath(tenant): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ChangesQuery>,
+) -> ApiResult<Json<ChangeList>> {
+    valid_id(&tenant, "tenant")?;
+    s.tenant(&tenant)?;
+    let limit = q.limit.unwrap_or(1000).min(10_000);
+    let rows = s.store.changes_since(&tenant, q.after, limit).await?;
+    let changes = rows
+        .into_iter()
+        .map(|r| ChangeRow {
+            revision: r.revision,
+            seq: r.seq,
+            actor: r.actor,
+            at: r.at,
+            change: serde_json::to_value(&r.change).unwrap_or(serde_json::Value::Null),
+        })
+        .collect();
+    Ok(Json(ChangeList { changes }))
+}

@@ -1,0 +1,162 @@
+//! One tenant in memory: its profile, state, compiled snapshot and revision, swapped
+//! atomically on every write. Reads never lock; writes are serialized per tenant,
+//! validated by building the new snapshot, then committed to the store.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use rolecall_core::{Profile, Snapshot};
+use rolecall_store::{Change, MemState, Store, TenantRecord};
+use tokio::sync::{Mutex, watch};
+
+use crate::error::{ApiError, ApiResult};
+
+/// A tenant's current, immutable view.
+#[derive(Debug)]
+pub struct Current {
+    /// The stored record (name, profile id).
+    pub record: TenantRecord,
+    /// The profile.
+    pub profile: Arc<Profile>,
+    /// The state with its index.
+    pub mem: MemState,
+    /// The compiled snapshot.
+    pub snapshot: Arc<Snapshot>,
+    /// The revision this view is at.
+    pub revision: u64,
+}
+
+/// A tenant: its current view and the lock that serializes its writes.
+#[derive(Debug)]
+pub struct Tenant {
+    /// Id.
+    pub id: String,
+    current: ArcSwap<Current>,
+    write: Mutex<()>,
+    revision_tx: watch::Sender<u64>,
+}
+
+/// Formats snapshot build errors for a client.
+fn describe(errors: &[rolecall_core::StateError]) -> String {
+    let mut msgs: Vec<String> = errors.iter().take(5).map(|e| e.message.clone()).collect();
+    if errors.len() > 5 {
+        msgs.push(format!("and {} more", errors.len() - 5));
+    }
+    msgs.join("; ")
+}
+
+impl Tenant {
+    /// Loads a tenant from the store and compiles it.
+    pub async fn load(store: &dyn Store, record: TenantRecord) -> anyhow::Result<Tenant> {
+        let profile = rolecall_core::load_profile(
+            &format!("{}.toml", record.profile_id),
+            &record.profile_text,
+        )
+        .map_err(|e| anyhow::anyhow!("tenant `{}`: its profile does not load: {e}", record.id))?;
+        let profile = Arc::new(profile);
+        let loaded = store.load_state(&record.id).await?;
+        let revision = loaded.revision;
+        let mem = MemState::from(loaded);
+        let snapshot = Snapshot::build(profile.clone(), &mem.state).map_err(|e| {
+            anyhow::anyhow!(
+                "tenant `{}`: stored state does not compile: {}",
+                record.id,
+                describe(&e)
+            )
+        })?;
+        let (revision_tx, _) = watch::channel(revision);
+        Ok(Tenant {
+            id: record.id.clone(),
+            current: ArcSwap::from_pointee(Current {
+                record,
+                profile,
+                mem,
+                snapshot: Arc::new(snapshot),
+                revision,
+            }),
+            write: Mutex::new(()),
+            revision_tx,
+        })
+    }
+
+    /// The current view.
+    pub fn current(&self) -> Arc<Current> {
+        self.current.load_full()
+    }
+
+    /// Waits until the tenant is at `revision` or later (up to `wait`), then returns the view.
+    pub async fn at_least(
+        &self,
+        revision: Option<u64>,
+        wait: std::time::Duration,
+    ) -> ApiResult<Arc<Current>> {
+        let Some(want) = revision else {
+            return Ok(self.current());
+        };
+        let cur = self.current();
+        if cur.revision >= want {
+            return Ok(cur);
+        }
+        let mut rx = self.revision_tx.subscribe();
+        let reached = tokio::time::timeout(wait, rx.wait_for(|r| *r >= want)).await;
+        match reached {
+            Ok(Ok(_)) => Ok(self.current()),
+            _ => Err(ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "revision_unavailable",
+                format!(
+                    "revision {want} is not visible here yet (at {})",
+                    self.current().revision
+                ),
+            )),
+        }
+    }
+
+    /// Validates and commits `changes` as one revision; returns it. With `expected`,
+    /// fails with 409 unless the tenant is at that revision. `check` may inspect the
+    /// candidate state and snapshot (e.g. anti-escalation) and refuse the batch.
+    pub async fn write<F>(
+        &self,
+        store: &dyn Store,
+        changes: Vec<Change>,
+        actor: &str,
+        expected: Option<u64>,
+        now: i64,
+        check: F,
+    ) -> ApiResult<u64>
+    where
+        F: FnOnce(&Current, &MemState, &Snapshot) -> ApiResult<()>,
+    {
+        let _guard = self.write.lock().await;
+        let cur = self.current();
+        if let Some(e) = expected
+            && e != cur.revision
+        {
+            return Err(ApiError::conflict(format!(
+                "revision conflict: expected {e}, the tenant is at {}",
+                cur.revision
+            )));
+        }
+        let mut mem = cur.mem.clone();
+        for c in &changes {
+            mem.apply(&cur.profile, c);
+        }
+        let snapshot = Snapshot::build(cur.profile.clone(), &mem.state)
+            .map_err(|e| ApiError::invalid(describe(&e)))?;
+        check(&cur, &mem, &snapshot)?;
+        let revision = store
+            .apply(&self.id, Some(cur.revision), &changes, actor, now)
+            .await?;
+        let mut record = cur.record.clone();
+        record.revision = revision;
+        self.current.store(Arc::new(Current {
+            record,
+            profile: cur.profile.clone(),
+            mem,
+            snapshot: Arc::new(snapshot),
+            revision,
+        }));
+        let _ = self.revision_tx.send(revision);
+        Ok(revision)
+    }
+}
