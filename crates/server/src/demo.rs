@@ -223,6 +223,15 @@ const QUEUE_NAMES: &[&str] = &[
     "Service Desk",
 ];
 
+const QUEUE_SUFFIXES: &[&str] = &[
+    "Inbound",
+    "Callbacks",
+    "Priority",
+    "Chat",
+    "Email",
+    "Overflow",
+];
+
 const GROUP_NAMES: &[&str] = &[
     "Team Aurora",
     "Team Borealis",
@@ -405,7 +414,8 @@ struct Roles {
     limited_supervisor: Option<String>,
     /// The supervisor-like template with its role type's defaults turned off.
     open_supervisor: Option<String>,
-    limited_admin: Option<String>,
+    /// A limited copy of an administrative template, and that template.
+    limited_admin: Option<(String, usize)>,
 }
 
 struct Demo<'p> {
@@ -779,14 +789,23 @@ impl<'p> Demo<'p> {
                 .get(i % QUEUE_NAMES.len())
                 .copied()
                 .unwrap_or("Queue");
-            let (mut id, name) = if self.home.len() > 1 {
-                let unit = self.org(o).map_or("", |x| x.name.as_str());
-                (
-                    format!("{}-{}", slug(func), self.org_id(o)),
-                    format!("{func} ({unit})"),
-                )
-            } else {
-                (slug(func), func.to_owned())
+            let unit = self.org(o).cloned();
+            let style = self.style(unit.as_ref().and_then(|x| x.kind));
+            let (mut id, name) = match unit {
+                // Queues of a department are named after it: "Sales Callbacks".
+                Some(u) if style == Style::Department && u.city.is_none() => {
+                    let suffix = QUEUE_SUFFIXES
+                        .get((i / h) % QUEUE_SUFFIXES.len())
+                        .copied()
+                        .unwrap_or("Queue");
+                    let name = format!("{} {suffix}", u.name);
+                    (slug(&name), name)
+                }
+                Some(u) if h > 1 => (
+                    format!("{}-{}", slug(func), u.id),
+                    format!("{func} ({})", u.city.as_deref().unwrap_or(&u.name)),
+                ),
+                _ => (slug(func), func.to_owned()),
             };
             if self.queues.iter().any(|q| q.id == id) {
                 id = format!("{id}-{i}");
@@ -1044,7 +1063,12 @@ impl<'p> Demo<'p> {
             let high = matches!(u.tier, Tier::Resident | Tier::Supervisor);
             let mut attributes = Vec::new();
             for (_, a) in attrs_of(USER) {
-                let v = self.attr_value(&a, i, Some(high));
+                // The well-known agent has the entry-level value (a standard seat).
+                let entry = a.values.as_ref().and_then(|v| v.first());
+                let v = match entry {
+                    Some(first) if i == self.wk_agent => Value::Str(first.clone()),
+                    _ => self.attr_value(&a, i, Some(high)),
+                };
                 attributes.push((a.name.clone(), v));
             }
             entities.push(Change::UpsertEntity {
@@ -1568,7 +1592,19 @@ impl<'p> Demo<'p> {
         let closures: Vec<BTreeSet<PrivId>> = p.roles.iter().map(|r| self.closure(r)).collect();
         let size = |i: usize| closures.get(i).map_or(0, BTreeSet::len);
         let n = p.roles.len();
-        let primary = (0..n).max_by_key(|&i| (size(i), std::cmp::Reverse(i)));
+        // Among equals, prefer templates that appoint more and that no other includes
+        // (Company Administrator over Office Administrator).
+        let rank = |i: usize| {
+            let id = p.roles.get(i).map(|r| r.id.as_str()).unwrap_or_default();
+            let appoints = p
+                .appointments
+                .iter()
+                .filter(|a| a.by.iter().any(|b| b == id))
+                .count();
+            let top = !p.roles.iter().any(|r| r.includes.iter().any(|x| x == id));
+            (appoints, top, std::cmp::Reverse(i))
+        };
+        let primary = (0..n).max_by_key(|&i| (size(i), rank(i)));
         let lower = |i: usize| {
             p.roles
                 .get(i)
@@ -1609,11 +1645,11 @@ impl<'p> Demo<'p> {
                     let gain = closures
                         .get(i)
                         .map_or(0, |c| c.difference(&covered).count());
-                    (gain, std::cmp::Reverse(i))
+                    (gain, rank(i), i)
                 })
                 .max();
             match best {
-                Some((gain, std::cmp::Reverse(i))) if gain > 0 => {
+                Some((gain, _, i)) if gain > 0 => {
                     admin_set.push(i);
                     covered.extend(closures.get(i).into_iter().flatten().copied());
                 }
@@ -1645,8 +1681,18 @@ impl<'p> Demo<'p> {
             r.limited_supervisor = self.limited(s, &mut customs);
             r.open_supervisor = self.without_defaults(s, &mut customs);
         }
-        if let Some(x) = primary.filter(|&x| Some(x) != agent && Some(x) != supervisor) {
-            r.limited_admin = self.limited(x, &mut customs);
+        // A limited copy of the first administrative template with a few grants of
+        // its own: the admin's first, else any other.
+        let others = (0..n).filter(|i| !r.admin_set.contains(i));
+        let admin_like: Vec<usize> = r.admin_set.iter().copied().chain(others).collect();
+        for x in admin_like {
+            if Some(x) == agent || Some(x) == supervisor {
+                continue;
+            }
+            if let Some(id) = self.limited(x, &mut customs) {
+                r.limited_admin = Some((id, x));
+                break;
+            }
         }
         r.customs = customs;
         r
@@ -1697,6 +1743,38 @@ impl<'p> Demo<'p> {
         }
     }
 
+    /// The widest scope the appointment rules allow for `role`: the tenant, else every
+    /// unit of the highest allowed kind (a company administrator holds Call Center
+    /// Administrator over every call center, not tenant-wide).
+    fn widest_scope(&self, role: &str) -> Scope {
+        let Some(rule) = self.rule(role).filter(|r| !r.tenant) else {
+            return Scope::Tenant;
+        };
+        let depth = |k: usize| {
+            self.orgs
+                .iter()
+                .filter(|o| o.kind == Some(k))
+                .map(|o| o.depth)
+                .min()
+        };
+        let Some(k) = rule
+            .kinds
+            .iter()
+            .copied()
+            .filter(|&k| depth(k).is_some())
+            .min_by_key(|&k| depth(k))
+        else {
+            return Scope::Tenant;
+        };
+        Scope::OrgUnits(
+            self.orgs
+                .iter()
+                .filter(|o| o.kind == Some(k))
+                .map(|o| o.id.clone())
+                .collect(),
+        )
+    }
+
     /// A user living in `o` (else below it) who holds no administrative role yet:
     /// residents and staff first, then supervisors, then agents.
     fn pick_holder(&self, o: usize, taken: &mut BTreeSet<usize>) -> Option<usize> {
@@ -1738,7 +1816,7 @@ impl<'p> Demo<'p> {
                 (Some(open), true) => open.clone(),
                 _ => tid(t),
             };
-            give(self.wk_admin, role, Scope::Tenant, None);
+            give(self.wk_admin, role, self.widest_scope(&tid(t)), None);
         }
         if let Some(s) = r.supervisor {
             let scope = self.scope_for(
@@ -1802,11 +1880,21 @@ impl<'p> Demo<'p> {
                 (Some(_), None) => {}
             }
         }
-        if let (Some(limited), Some(&primary)) = (&r.limited_admin, r.admin_set.first())
-            && let Some(u) = self.pick_holder(0, &mut taken)
-        {
-            let scope = self.scope_for(&tid(primary), u, Fallback::Tenant);
-            give(u, limited.clone(), scope, None);
+        if let Some((limited, base)) = &r.limited_admin {
+            // Over one unit of the base template's widest allowed kind, else tenant-wide.
+            let unit = match self.widest_scope(&tid(*base)) {
+                Scope::OrgUnits(ids) => ids
+                    .last()
+                    .and_then(|id| self.orgs.iter().position(|o| o.id == *id)),
+                _ => None,
+            };
+            if let Some(u) = self.pick_holder(unit.unwrap_or(0), &mut taken) {
+                let scope = match unit {
+                    Some(o) => Scope::OrgUnits(vec![self.org_id(o)]),
+                    None => Scope::Tenant,
+                };
+                give(u, limited.clone(), scope, None);
+            }
         }
 
         // Supervisors.
@@ -1894,6 +1982,7 @@ mod tests {
     use std::sync::Arc;
 
     use rolecall_core::profile::{ORG_UNIT, QUEUE, TENANT, USER};
+    use rolecall_core::snapshot::AppointRequest;
     use rolecall_core::state::TenantState;
     use rolecall_core::{Context, Profile, Request, Snapshot, load_profile};
     use rolecall_store::{Change, MemState};
@@ -2096,6 +2185,33 @@ mod tests {
     }
 
     #[test]
+    fn admin_may_make_every_appointment_the_demo_made() {
+        for (name, text) in PROFILES {
+            let p = profile(name, text);
+            let mem = apply(&p, &demo_changes(name, &p, 42));
+            let s = snapshot(name, &p, &mem);
+            let mut checked = 0;
+            for a in &mem.state.assignments {
+                if !p.appointments.iter().any(|r| r.role == a.role)
+                    || matches!(a.scope, rolecall_core::Scope::Queues(_))
+                {
+                    continue;
+                }
+                let d = s.check_appointment(&AppointRequest {
+                    appointer: ADMIN_USER,
+                    role: &a.role,
+                    target: &a.principal,
+                    scope: &a.scope,
+                    now: DEMO_EPOCH,
+                });
+                assert!(d.decision.allowed, "{name}: {a:?}: {}", d.reason);
+                checked += 1;
+            }
+            assert_eq!(checked > 0, !p.appointments.is_empty(), "{name}");
+        }
+    }
+
+    #[test]
     fn same_seed_same_changes() {
         for (name, text) in PROFILES {
             let p = profile(name, text);
@@ -2109,92 +2225,6 @@ mod tests {
                 demo_changes(name, &p, 2),
                 "{name}"
             );
-        }
-    }
-
-    #[test]
-    fn zz_print_summary() {
-        for (name, text) in PROFILES {
-            let p = profile(name, text);
-            let changes = demo_changes(name, &p, 7);
-            let mem = apply(&p, &changes);
-            let _s = snapshot(name, &p, &mem);
-            let mut counts = std::collections::BTreeMap::new();
-            for e in &mem.state.entities {
-                *counts.entry(e.ty.clone()).or_insert(0) += 1;
-            }
-            let mut kinds = std::collections::BTreeMap::new();
-            for e in mem.state.entities.iter().filter(|e| e.ty == "org_unit") {
-                for (k, v) in &e.attributes {
-                    if k == "kind" {
-                        *kinds.entry(v.to_string()).or_insert(0) += 1;
-                    }
-                }
-            }
-            let tuples = changes
-                .iter()
-                .filter(|c| matches!(c, Change::PutRelation(_)))
-                .count();
-            println!(
-                "=== {name}: {} changes, {tuples} tuples, entities {counts:?}, org kinds {kinds:?}",
-                changes.len()
-            );
-            for r in &mem.state.roles {
-                println!(
-                    "  role {} [{:?}] type={:?} includes={:?} grants={:?}",
-                    r.id, r.name, r.role_type, r.includes, r.grants
-                );
-            }
-            let mut per_role = std::collections::BTreeMap::new();
-            for a in &mem.state.assignments {
-                *per_role.entry(a.role.clone()).or_insert(0) += 1;
-            }
-            println!("  assignments {} {per_role:?}", mem.state.assignments.len());
-            for a in mem.state.assignments.iter().filter(|a| {
-                ["admin", "supervisor", "agent"].contains(&a.principal.as_str())
-                    || a.expires_at.is_some()
-            }) {
-                println!("  {:?}", a);
-            }
-            for a in mem
-                .state
-                .assignments
-                .iter()
-                .filter(|a| !matches!(a.scope, rolecall_core::Scope::Tenant))
-                .take(3)
-            {
-                println!("  e.g. {:?}", a);
-            }
-            for e in mem.state.entities.iter().filter(|e| {
-                ["admin", "supervisor", "agent"].contains(&e.id.as_str()) && e.ty == "user"
-            }) {
-                println!("  {:?}", e);
-            }
-            let orgs: Vec<String> = mem
-                .state
-                .entities
-                .iter()
-                .filter(|e| e.ty == "org_unit")
-                .map(|e| format!("{}({})", e.id, e.name.clone().unwrap_or_default()))
-                .collect();
-            println!("  orgs: {}", orgs.join(", "));
-            let qs: Vec<String> = mem
-                .state
-                .entities
-                .iter()
-                .filter(|e| e.ty == "queue")
-                .map(|e| format!("{}", e.id))
-                .collect();
-            println!("  queues: {}", qs.join(", "));
-            for e in mem
-                .state
-                .entities
-                .iter()
-                .filter(|e| !["org_unit", "user", "queue", "group"].contains(&e.ty.as_str()))
-                .step_by(97)
-            {
-                println!("  {:?}", e);
-            }
         }
     }
 }

@@ -108,6 +108,9 @@ pub(crate) fn token_record(row: TokenRow) -> TokenRecord {
     }
 }
 
+/// One resource's tuples: (rtype, rid, its (relation, sid) pairs).
+pub(crate) type ResourceTuples = (String, String, Vec<(String, String)>);
+
 /// A tenant's rows, as read in one snapshot of the database.
 pub(crate) struct Rows {
     /// Tenant id.
@@ -122,7 +125,7 @@ pub(crate) struct Rows {
     pub entities: Vec<(String, String, Option<String>, String)>,
     /// Per resource (rtype, rid): its (relation, sid) pairs, in any order. The subject
     /// type is not part of an [`Entity`].
-    pub relations: Vec<(String, String, Vec<(String, String)>)>,
+    pub relations: Vec<ResourceTuples>,
     /// (id, spec JSON, version).
     pub roles: Vec<(String, String, i64)>,
     /// (id, principal, role, scope JSON, expires_at).

@@ -434,11 +434,11 @@ impl Store for PgStore {
             return Err(StoreError::NotFound(format!("tenant `{tenant}`")));
         };
         let current = codec::from_db(current_db)?;
-        if let Some(expected) = expected {
-            if expected != current {
-                tx.rollback().await?;
-                return Err(StoreError::Conflict { expected, current });
-            }
+        if let Some(expected) = expected
+            && expected != current
+        {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict { expected, current });
         }
         let new = current.saturating_add(1);
         let new_db = codec::to_db(new)?;

@@ -388,11 +388,11 @@ impl Store for SqliteStore {
         };
         let new = codec::from_db(new_db)?;
         let current = new.saturating_sub(1);
-        if let Some(expected) = expected {
-            if expected != current {
-                tx.rollback().await?;
-                return Err(StoreError::Conflict { expected, current });
-            }
+        if let Some(expected) = expected
+            && expected != current
+        {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict { expected, current });
         }
         for step in codec::plan(changes) {
             apply_step(&mut tx, tenant, &step).await?;
@@ -496,5 +496,65 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(codec::token_record).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The durability settings really are in force on pooled connections.
+    #[tokio::test]
+    async fn pragmas_are_set() {
+        let dir = std::env::temp_dir().join(format!(
+            "rolecall_sqlite_pragmas_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("nested.db");
+        let store = SqliteStore::open(path.to_str().unwrap()).await.unwrap();
+        assert!(path.exists(), "the file is created");
+        let mut conn = store.pool.acquire().await.unwrap();
+        let (journal,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        let (sync,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        let (fk,): (i64,) = sqlx::query_as("PRAGMA foreign_keys")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        let (busy,): (i64,) = sqlx::query_as("PRAGMA busy_timeout")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        drop(conn);
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(journal.to_ascii_lowercase(), "wal");
+        assert_eq!(sync, 2, "synchronous = FULL");
+        assert_eq!(fk, 1);
+        assert_eq!(busy, 30_000);
+    }
+
+    /// A `sqlite:` URL works as well as a path.
+    #[tokio::test]
+    async fn opens_a_url() {
+        let dir = std::env::temp_dir().join(format!("rolecall_sqlite_url_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("url.db");
+        let url = format!("sqlite://{}", path.display());
+        let store = SqliteStore::open(&url).await.unwrap();
+        assert_eq!(store.list_tenants().await.unwrap(), Vec::new());
+        store.close().await;
+        assert!(path.exists());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -1127,54 +1127,47 @@ async fn concurrent_writers_one_wins(ctx: &Ctx) {
     let a = ctx.store.clone();
     let b = ctx.open_again().await;
     a.create_tenant(&tenant("acme"), "op", AT).await.unwrap();
+    // Each round, four writers (two per store, so on different pools and connections)
+    // race with the same expected revision.
     for round in 0..10u64 {
         let expected = round + 1;
-        let ta = {
-            let a = a.clone();
-            tokio::spawn(async move {
-                a.apply(
-                    "acme",
-                    Some(expected),
-                    &[put("queue", "q", "member", "user", &format!("a{round}"))],
-                    "a",
-                    AT,
-                )
-                .await
+        let tasks: Vec<_> = (0..4)
+            .map(|w| {
+                let s = if w % 2 == 0 { a.clone() } else { b.clone() };
+                let actor = format!("w{w}");
+                tokio::spawn(async move {
+                    let change = put("queue", "q", "member", "user", &format!("{actor}r{round}"));
+                    let r = s.apply("acme", Some(expected), &[change], &actor, AT).await;
+                    (actor, r)
+                })
             })
-        };
-        let tb = {
-            let b = b.clone();
-            tokio::spawn(async move {
-                b.apply(
-                    "acme",
-                    Some(expected),
-                    &[put("queue", "q", "member", "user", &format!("b{round}"))],
-                    "b",
-                    AT,
-                )
-                .await
-            })
-        };
-        let (ra, rb) = (ta.await.unwrap(), tb.await.unwrap());
-        let (won, lost) = match (ra, rb) {
-            (Ok(r), Err(e)) => ((r, "a"), e),
-            (Err(e), Ok(r)) => ((r, "b"), e),
-            other => panic!("round {round}: expected exactly one winner, got {other:?}"),
-        };
-        assert_eq!(won.0, expected + 1);
-        match lost {
-            StoreError::Conflict {
-                expected: e,
-                current,
-            } => {
-                assert_eq!(e, expected);
-                assert_eq!(current, expected + 1);
+            .collect();
+        let mut winners = Vec::new();
+        for t in tasks {
+            let (actor, r) = t.await.unwrap();
+            match r {
+                Ok(rev) => {
+                    assert_eq!(rev, expected + 1);
+                    winners.push(actor);
+                }
+                Err(StoreError::Conflict {
+                    expected: e,
+                    current,
+                }) => {
+                    assert_eq!(e, expected);
+                    assert_eq!(current, expected + 1);
+                }
+                Err(other) => panic!("round {round}: a loser should see a Conflict, got {other:?}"),
             }
-            other => panic!("round {round}: loser should see a Conflict, got {other:?}"),
         }
+        assert_eq!(
+            winners.len(),
+            1,
+            "round {round}: exactly one winner, got {winners:?}"
+        );
         let log = a.changes_since("acme", expected, 10).await.unwrap();
         assert_eq!(log.len(), 1, "only the winner's change is logged");
-        assert_eq!(log[0].actor, won.1);
+        assert_eq!(log[0].actor, winners[0]);
     }
     assert_eq!(a.revision("acme").await.unwrap(), 11);
     let l = b.load_state("acme").await.unwrap();

@@ -165,11 +165,11 @@ async fn main() -> ExitCode {
         eprintln!("{e}");
         failed = true;
     }
-    if !args.iter().any(|a| a == "--no-pg") {
-        if let Err(e) = bench_pg(&pg_url, batches, size).await {
-            eprintln!("{e}");
-            failed = true;
-        }
+    if !args.iter().any(|a| a == "--no-pg")
+        && let Err(e) = bench_pg(&pg_url, batches, size).await
+    {
+        eprintln!("{e}");
+        failed = true;
     }
     if failed {
         ExitCode::FAILURE

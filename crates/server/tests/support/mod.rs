@@ -1,0 +1,428 @@
+//! Shared helpers for the HTTP tests: an in-process server on a throwaway SQLite file,
+//! a small JSON client, and assertions on the error shape.
+
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code; not every test binary uses every helper"
+)]
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use reqwest::Method;
+use rolecall_server::{Config, build_state, ensure_operator_token, open_store, run};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+/// A directory removed on drop (also when the test panics).
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// A fresh, empty directory under the system temp dir.
+    pub fn new(prefix: &str) -> Self {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "{prefix}-{}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed),
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// An answer: status, parsed JSON (Null when the body is not JSON) and raw text.
+#[derive(Debug, Clone)]
+pub struct Resp {
+    pub status: u16,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Resp {
+    /// Panics unless the status is `want`.
+    #[track_caller]
+    pub fn expect(&self, want: u16) -> &Self {
+        assert_eq!(self.status, want, "unexpected status; body: {}", self.text);
+        self
+    }
+
+    /// The `revision` of a write answer.
+    #[track_caller]
+    pub fn revision(&self) -> u64 {
+        self.body["revision"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no revision in {}", self.text))
+    }
+}
+
+/// Checks an API error: `status`, a body `{"error": {"code": <code>, "message": ...}}`
+/// with nothing else, and a message containing every one of `needles`.
+pub fn check_error(
+    r: &Resp,
+    status: u16,
+    code: Option<&str>,
+    needles: &[&str],
+) -> Result<(), String> {
+    if r.status != status {
+        return Err(format!(
+            "status {} (want {status}); body: {}",
+            r.status, r.text
+        ));
+    }
+    let Some(obj) = r.body.as_object() else {
+        return Err(format!("error body is not a JSON object: {:?}", r.text));
+    };
+    let Some(err) = obj.get("error").and_then(Value::as_object) else {
+        return Err(format!("no `error` object: {}", r.text));
+    };
+    if obj.len() != 1 || err.len() != 2 {
+        return Err(format!("error body has extra keys: {}", r.text));
+    }
+    let c = err.get("code").and_then(Value::as_str).unwrap_or_default();
+    if c.is_empty() {
+        return Err(format!("no error.code: {}", r.text));
+    }
+    if let Some(code) = code
+        && c != code
+    {
+        return Err(format!("error code `{c}` (want `{code}`): {}", r.text));
+    }
+    let m = err
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if m.is_empty() {
+        return Err(format!("no error.message: {}", r.text));
+    }
+    for n in needles {
+        if !m.contains(n) {
+            return Err(format!("error message {m:?} does not name {n:?}"));
+        }
+    }
+    Ok(())
+}
+
+/// Asserts an API error (see [`check_error`]).
+#[track_caller]
+pub fn assert_error(r: &Resp, status: u16, code: Option<&str>, needles: &[&str]) {
+    if let Err(e) = check_error(r, status, code, needles) {
+        panic!("{e}");
+    }
+}
+
+/// An in-process server on its own SQLite file, stopped and removed on drop.
+pub struct TestServer {
+    pub base: String,
+    pub op: String,
+    pub client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _dir: TempDir,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+    }
+}
+
+impl TestServer {
+    /// A server with the default configuration.
+    pub async fn start() -> TestServer {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A server whose configuration `tweak` may change (body limit, batch limits).
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = TempDir::new("rolecall-http");
+        let url = format!("sqlite://{}", dir.0.join("rolecall.db").display());
+        let mut config = Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            database_url: url.clone(),
+            ..Config::default()
+        };
+        tweak(&mut config);
+        let store = open_store(&url).await.unwrap();
+        let op = ensure_operator_token(&store)
+            .await
+            .unwrap()
+            .expect("a fresh store mints the operator token");
+        let state = build_state(store, config).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(run(listener, state, async {
+            let _ = rx.await;
+        }));
+        TestServer {
+            base: format!("http://{addr}"),
+            op,
+            client: reqwest::Client::new(),
+            shutdown: Some(tx),
+            task: Some(task),
+            _dir: dir,
+        }
+    }
+
+    /// A request with an optional bearer token and an optional JSON body.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Resp {
+        let mut rb = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            rb = rb.json(b);
+        }
+        send(rb).await
+    }
+
+    /// A request with a raw body and content type (None: no Content-Type header).
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Resp {
+        let mut rb = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .body(body);
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        if let Some(ct) = content_type {
+            rb = rb.header("content-type", ct);
+        }
+        send(rb).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Resp {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.call(Method::POST, path, Some(token), Some(&body))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.call(Method::PUT, path, Some(token), Some(&body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Resp {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Operator POST that must succeed (2xx); returns the answer.
+    #[track_caller]
+    pub async fn op_post(&self, path: &str, body: Value) -> Resp {
+        let r = self.post(path, &self.op, body).await;
+        assert!(
+            (200..300).contains(&r.status),
+            "POST {path} failed: {} {}",
+            r.status,
+            r.text
+        );
+        r
+    }
+
+    /// Operator PUT that must succeed (2xx).
+    pub async fn op_put(&self, path: &str, body: Value) -> Resp {
+        let r = self.put(path, &self.op, body).await;
+        assert!(
+            (200..300).contains(&r.status),
+            "PUT {path} failed: {} {}",
+            r.status,
+            r.text
+        );
+        r
+    }
+
+    /// The tenant's current revision, read by the operator.
+    pub async fn revision(&self, tenant: &str) -> u64 {
+        let r = self.get(&format!("/v1/tenants/{tenant}"), &self.op).await;
+        assert_eq!(r.status, 200, "GET tenant `{tenant}`: {}", r.text);
+        r.body["revision"].as_u64().unwrap()
+    }
+
+    /// Creates a tenant from a shipped profile.
+    pub async fn tenant(&self, id: &str, profile: &str) {
+        self.op_post("/v1/tenants", json!({"id": id, "profile": profile}))
+            .await
+            .expect(201);
+    }
+
+    /// Creates a user (operator).
+    pub async fn user(&self, tenant: &str, id: &str, org_unit: Option<&str>) {
+        let mut b = json!({"id": id, "name": format!("User {id}")});
+        if let Some(o) = org_unit {
+            b["org_unit"] = json!(o);
+        }
+        self.op_post(&format!("/v1/tenants/{tenant}/users"), b)
+            .await
+            .expect(201);
+    }
+
+    /// Creates an org unit (operator).
+    pub async fn org_unit(&self, tenant: &str, id: &str, kind: &str, parent: Option<&str>) {
+        let mut b = json!({"id": id, "kind": kind});
+        if let Some(p) = parent {
+            b["parent"] = json!(p);
+        }
+        self.op_post(&format!("/v1/tenants/{tenant}/org-units"), b)
+            .await
+            .expect(201);
+    }
+
+    /// Gives a role (operator); `scope` as the API takes it (None: the tenant).
+    pub async fn assign(&self, tenant: &str, principal: &str, role: &str, scope: Option<Value>) {
+        let mut b = json!({"principal": principal, "role": role});
+        if let Some(s) = scope {
+            b["scope"] = s;
+        }
+        self.op_post(&format!("/v1/tenants/{tenant}/assignments"), b)
+            .await
+            .expect(201);
+    }
+
+    /// Mints a token for a user (operator); returns the secret.
+    pub async fn mint(&self, tenant: &str, principal: &str) -> String {
+        let r = self
+            .op_post(
+                &format!("/v1/tenants/{tenant}/tokens"),
+                json!({"principal": principal}),
+            )
+            .await;
+        r.body["token"].as_str().unwrap().to_owned()
+    }
+}
+
+async fn send(rb: reqwest::RequestBuilder) -> Resp {
+    let res = rb.send().await.expect("the server answers");
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Resp { status, body, text }
+}
+
+/// A route of the router: method and path template, as in `routes/mod.rs`.
+pub type Route = (&'static str, &'static str);
+
+/// Every route of `routes/mod.rs` (checked against the source by `bad_input.rs`).
+pub const ROUTES: &[Route] = &[
+    ("GET", "/healthz"),
+    ("GET", "/metrics"),
+    ("GET", "/openapi.json"),
+    ("GET", "/v1/tenants"),
+    ("POST", "/v1/tenants"),
+    ("GET", "/v1/tenants/{tenant}"),
+    ("GET", "/v1/tenants/{tenant}/catalog"),
+    ("GET", "/v1/tenants/{tenant}/changes"),
+    ("GET", "/v1/tenants/{tenant}/roles"),
+    ("POST", "/v1/tenants/{tenant}/roles"),
+    ("GET", "/v1/tenants/{tenant}/roles/{role}"),
+    ("PUT", "/v1/tenants/{tenant}/roles/{role}"),
+    ("DELETE", "/v1/tenants/{tenant}/roles/{role}"),
+    ("GET", "/v1/tenants/{tenant}/users"),
+    ("POST", "/v1/tenants/{tenant}/users"),
+    ("GET", "/v1/tenants/{tenant}/users/{id}"),
+    ("PUT", "/v1/tenants/{tenant}/users/{id}"),
+    ("DELETE", "/v1/tenants/{tenant}/users/{id}"),
+    ("GET", "/v1/tenants/{tenant}/users/{id}/permissions"),
+    ("GET", "/v1/tenants/{tenant}/groups"),
+    ("POST", "/v1/tenants/{tenant}/groups"),
+    ("GET", "/v1/tenants/{tenant}/groups/{id}"),
+    ("PUT", "/v1/tenants/{tenant}/groups/{id}"),
+    ("DELETE", "/v1/tenants/{tenant}/groups/{id}"),
+    ("GET", "/v1/tenants/{tenant}/org-units"),
+    ("POST", "/v1/tenants/{tenant}/org-units"),
+    ("GET", "/v1/tenants/{tenant}/org-units/{id}"),
+    ("PUT", "/v1/tenants/{tenant}/org-units/{id}"),
+    ("DELETE", "/v1/tenants/{tenant}/org-units/{id}"),
+    ("GET", "/v1/tenants/{tenant}/queues"),
+    ("POST", "/v1/tenants/{tenant}/queues"),
+    ("GET", "/v1/tenants/{tenant}/queues/{id}"),
+    ("PUT", "/v1/tenants/{tenant}/queues/{id}"),
+    ("DELETE", "/v1/tenants/{tenant}/queues/{id}"),
+    ("GET", "/v1/tenants/{tenant}/resources/{ty}"),
+    ("GET", "/v1/tenants/{tenant}/resources/{ty}/{id}"),
+    ("PUT", "/v1/tenants/{tenant}/resources/{ty}/{id}"),
+    ("DELETE", "/v1/tenants/{tenant}/resources/{ty}/{id}"),
+    ("GET", "/v1/tenants/{tenant}/assignments"),
+    ("POST", "/v1/tenants/{tenant}/assignments"),
+    ("GET", "/v1/tenants/{tenant}/assignments/{id}"),
+    ("DELETE", "/v1/tenants/{tenant}/assignments/{id}"),
+    ("GET", "/v1/tenants/{tenant}/relations"),
+    ("POST", "/v1/tenants/{tenant}/relations"),
+    ("GET", "/v1/tenants/{tenant}/settings"),
+    ("PUT", "/v1/tenants/{tenant}/settings"),
+    ("POST", "/v1/tenants/{tenant}/check"),
+    ("POST", "/v1/tenants/{tenant}/check/batch"),
+    ("POST", "/v1/tenants/{tenant}/explain"),
+    ("GET", "/v1/tenants/{tenant}/tokens"),
+    ("POST", "/v1/tenants/{tenant}/tokens"),
+    ("PUT", "/v1/tenants/{tenant}/tokens/{id}"),
+    ("DELETE", "/v1/tenants/{tenant}/tokens/{id}"),
+];
+
+/// Routes that answer without a token, on purpose.
+pub const PUBLIC: &[&str] = &["/healthz", "/metrics", "/openapi.json"];
+
+/// The routes declared in `routes/mod.rs`, read from its source: every
+/// `.route("PATH", ...)` with the methods chained on it.
+pub fn routes_in_source() -> Vec<(String, String)> {
+    let src = include_str!("../../src/routes/mod.rs");
+    let body = src
+        .split_once("pub fn router()")
+        .map(|(_, b)| b)
+        .expect("routes/mod.rs has `pub fn router()`");
+    let body = body.split_once(".fallback(").map_or(body, |(b, _)| b);
+    let mut out = Vec::new();
+    for chunk in body.split(".route(").skip(1) {
+        let path = chunk
+            .split('"')
+            .nth(1)
+            .expect("a route path literal")
+            .to_owned();
+        let rest = chunk.split_once('"').unwrap().1.split_once('"').unwrap().1;
+        for m in ["get", "post", "put", "delete", "patch"] {
+            let needle = format!("{m}(");
+            let mut from = 0;
+            while let Some(i) = rest[from..].find(&needle) {
+                let at = from + i;
+                let before = rest[..at].chars().next_back();
+                if !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
+                    out.push((m.to_uppercase(), path.clone()));
+                }
+                from = at + needle.len();
+            }
+        }
+    }
+    out.sort();
+    out
+}
