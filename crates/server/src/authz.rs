@@ -68,11 +68,7 @@ pub fn authorize(
     let req = Request {
         principal,
         action: &action.id,
-        resource_type: &p
-            .types
-            .get(rtype)
-            .map_or("tenant", |t| t.id.as_str())
-            .to_owned(),
+        resource_type: p.types.get(rtype).map_or("tenant", |t| t.id.as_str()),
         resource_id: rid,
         context: &ctx,
         now,

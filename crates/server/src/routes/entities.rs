@@ -181,6 +181,15 @@ fn type_of(p: &Profile, kind: &Kind, resource_type: Option<&str>) -> ApiResult<(
     }
 }
 
+/// Relation name → the targets a body sets (`None`: the field was left out).
+type ManagedRelations = Vec<(String, Option<Vec<String>>)>;
+
+/// Whether a write creates (409 if present) or replaces the entity at a path id.
+enum Mode {
+    Create,
+    Replace(String),
+}
+
 /// Turns a body into the entity's new name/attributes and its managed relations.
 fn parse_body(
     p: &Profile,
@@ -188,7 +197,7 @@ fn parse_body(
     ty: TypeId,
     id: &str,
     body: &EntityBody,
-) -> ApiResult<(Change, Vec<(String, Option<Vec<String>>)>)> {
+) -> ApiResult<(Change, ManagedRelations)> {
     let ty_id = p.types.get(ty).map_or("?", |t| t.id.as_str()).to_owned();
     let stray = |present: bool, field: &str| -> ApiResult<()> {
         if present && !kind.fields.contains(&field) {
@@ -374,10 +383,13 @@ async fn upsert(
     tenant: String,
     kind: &Kind,
     resource_type: Option<String>,
-    path_id: Option<String>,
+    mode: Mode,
     body: EntityBody,
-    create: bool,
 ) -> ApiResult<(StatusCode, Json<WriteResponse>)> {
+    let (path_id, create) = match mode {
+        Mode::Create => (None, true),
+        Mode::Replace(id) => (Some(id), false),
+    };
     let t = tenant_for(&s, &caller, &tenant)?;
     let id = match (&path_id, &body.id) {
         (Some(p), Some(b)) if p != b => {
@@ -511,7 +523,7 @@ macro_rules! kind_routes {
         #[doc = concat!("Creates one of ", $path, ".")]
         #[utoipa::path(post, path = concat!("/v1/tenants/{tenant}/", $path), params(("tenant" = String, Path,)), request_body = EntityBody, responses((status = 201, body = WriteResponse), (status = 400, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)), security(("bearer" = [])))]
         pub async fn $create(State(s): State<Arc<AppState>>, caller: Caller, ApiPath(tenant): ApiPath<String>, ApiJson(body): ApiJson<EntityBody>) -> ApiResult<(StatusCode, Json<WriteResponse>)> {
-            upsert(s, caller, tenant, &$kind, None, None, body, true).await
+            upsert(s, caller, tenant, &$kind, None, Mode::Create, body).await
         }
         #[doc = concat!("One of ", $path, ".")]
         #[utoipa::path(get, path = concat!("/v1/tenants/{tenant}/", $path, "/{id}"), params(("tenant" = String, Path,), ("id" = String, Path,), ReadQuery), responses((status = 200, body = EntityView), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = [])))]
@@ -521,7 +533,7 @@ macro_rules! kind_routes {
         #[doc = concat!("Creates or replaces one of ", $path, ".")]
         #[utoipa::path(put, path = concat!("/v1/tenants/{tenant}/", $path, "/{id}"), params(("tenant" = String, Path,), ("id" = String, Path,)), request_body = EntityBody, responses((status = 200, body = WriteResponse), (status = 403, body = crate::error::ErrorBody)), security(("bearer" = [])))]
         pub async fn $put(State(s): State<Arc<AppState>>, caller: Caller, ApiPath((tenant, id)): ApiPath<(String, String)>, ApiJson(body): ApiJson<EntityBody>) -> ApiResult<(StatusCode, Json<WriteResponse>)> {
-            upsert(s, caller, tenant, &$kind, None, Some(id), body, false).await
+            upsert(s, caller, tenant, &$kind, None, Mode::Replace(id), body).await
         }
         #[doc = concat!("Deletes one of ", $path, " and its relation tuples.")]
         #[utoipa::path(delete, path = concat!("/v1/tenants/{tenant}/", $path, "/{id}"), params(("tenant" = String, Path,), ("id" = String, Path,)), responses((status = 200, body = WriteResponse), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = [])))]
@@ -598,16 +610,7 @@ pub async fn put_resource(
     ApiPath((tenant, ty, id)): ApiPath<(String, String, String)>,
     ApiJson(body): ApiJson<EntityBody>,
 ) -> ApiResult<(StatusCode, Json<WriteResponse>)> {
-    upsert(
-        s,
-        caller,
-        tenant,
-        &RESOURCES,
-        Some(ty),
-        Some(id),
-        body,
-        false,
-    )
+    upsert(s, caller, tenant, &RESOURCES, Some(ty), Mode::Replace(id), body)
     .await
 }
 
