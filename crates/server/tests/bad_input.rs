@@ -260,11 +260,17 @@ fn fill(template: &str, tenant: &str, token_id: &str) -> String {
     } else {
         ""
     };
+    let query = if template.ends_with("/relations") {
+        "?resource=conversation:c1"
+    } else {
+        ""
+    };
     template
         .replace("{tenant}", tenant)
         .replace("{role}", "r1")
         .replace("{ty}", ty)
         .replace("{id}", id)
+        + query
 }
 
 fn check_body() -> Value {
@@ -411,7 +417,7 @@ fn generic_cases(token_id: &str) -> Vec<Case> {
                 r,
                 p.clone(),
                 Tok::Op,
-                Body::Raw(Some("application/json"), b"{\"id\": ".to_vec()),
+                Body::Raw(Some("application/json"), b"{,}".to_vec()),
                 400,
                 &["malformed JSON"],
             ));
@@ -1858,7 +1864,7 @@ fn specific_cases(rev: u64, token_id: &str) -> Vec<Case> {
             vec!["writes[0]", "queue"],
         ),
         (
-            json!({"writes": [tup("conversation:c1", "agent", "user:ghost")]}),
+            json!({"writes": [tup("conversation:c9", "agent", "user:ghost")]}),
             422,
             vec!["ghost"],
         ),
@@ -2119,6 +2125,8 @@ fn specific_cases(rev: u64, token_id: &str) -> Vec<Case> {
         (json!({"principal": long}), 400, vec!["invalid user id"]),
         (json!({}), 400, vec!["missing field `principal`"]),
         (json!({"principal": ["ag"]}), 400, vec!["principal"]),
+        // A struct written as an array is not an object.
+        (json!(["ag"]), 400, vec!["expected a JSON object"]),
         (
             json!({"principal": "ag", "tenant": "t"}),
             400,
@@ -2203,7 +2211,7 @@ async fn every_route_refuses_bad_input_and_writes_nothing() {
         .post(
             &format!("/v1/tenants/{T}/relations"),
             &fx.s.op,
-            json!({"writes": [{"resource": "conversation:c1", "relation": "agent", "subject": "user:bob"}], "if_revision": rev}),
+            json!({"writes": [{"resource": "conversation:c2", "relation": "agent", "subject": "user:bob"}], "if_revision": rev}),
         )
         .await;
     r.expect(200);

@@ -86,7 +86,8 @@ pub enum Change {
         /// Id.
         id: String,
     },
-    /// Writes a tuple (idempotent).
+    /// Writes a tuple (idempotent); creates the resource entity (no name, no attributes)
+    /// if it does not exist, so an entity never disappears with its last tuple.
     PutRelation(Tuple),
     /// Deletes a tuple (idempotent).
     DeleteRelation(Tuple),

@@ -131,6 +131,18 @@ async fn apply_step(
     match step {
         Step::PutRelations(run) => {
             let c = Columns::of(run);
+            // A tuple about a resource makes the resource exist (an entity row with no
+            // name or attributes), so memory and storage agree once its tuples go.
+            sqlx::query(
+                "INSERT INTO entities (tenant, ty, id, name, attributes) \
+                 SELECT DISTINCT $1, t, i, NULL, '{}' FROM UNNEST($2::text[], $3::text[]) AS u(t, i) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(tenant)
+            .bind(&c.rtype)
+            .bind(&c.rid)
+            .execute(&mut **tx)
+            .await?;
             sqlx::query(
                 "INSERT INTO relations (tenant, rtype, rid, relation, stype, sid) \
                  SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) \

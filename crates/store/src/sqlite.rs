@@ -93,6 +93,19 @@ async fn apply_step(
 ) -> Result<(), StoreError> {
     match step {
         Step::PutRelations(run) => {
+            let tuples = tuples_json(run)?;
+            // A tuple about a resource makes the resource exist (an entity row with no
+            // name or attributes), so memory and storage agree once its tuples go.
+            sqlx::query(
+                "INSERT INTO entities (tenant, ty, id, name, attributes) \
+                 SELECT DISTINCT ?1, json_extract(value, '$[0]'), json_extract(value, '$[1]'), NULL, '{}' \
+                 FROM json_each(?2) WHERE true \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(tenant)
+            .bind(&tuples)
+            .execute(&mut **tx)
+            .await?;
             sqlx::query(
                 "INSERT INTO relations (tenant, rtype, rid, relation, stype, sid) \
                  SELECT ?1, json_extract(value, '$[0]'), json_extract(value, '$[1]'), \
@@ -102,7 +115,7 @@ async fn apply_step(
                  ON CONFLICT DO NOTHING",
             )
             .bind(tenant)
-            .bind(tuples_json(run)?)
+            .bind(tuples)
             .execute(&mut **tx)
             .await?;
         }

@@ -228,6 +228,12 @@ pub async fn create(
         scope,
         expires_at: body.expires_at,
     };
+    let (aid, arole, aprincipal, ascope) = (
+        a.id.clone(),
+        a.role.clone(),
+        a.principal.clone(),
+        a.scope.clone(),
+    );
     let rev = t
         .write(
             s.store.as_ref(),
@@ -235,7 +241,18 @@ pub async fn create(
             &caller.actor(),
             None,
             time,
-            |_, _, _| Ok(()),
+            // Again under the write lock: the id may have been taken, or the caller's
+            // own authority changed, since the checks above.
+            |locked, _, _| {
+                if locked.mem.state.assignments.iter().any(|x| x.id == aid) {
+                    return Err(ApiError::new(
+                        StatusCode::CONFLICT,
+                        "exists",
+                        format!("assignment `{aid}` already exists"),
+                    ));
+                }
+                assignment_allowed(locked, &caller, &arole, &aprincipal, &ascope, time)
+            },
         )
         .await?;
     s.saw_revision(&t.id, rev);

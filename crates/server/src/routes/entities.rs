@@ -446,7 +446,22 @@ async fn upsert(
             &caller.actor(),
             None,
             time,
-            |_, _, candidate| {
+            |locked, _, candidate| {
+                // The changes were computed from `existing`; under the write lock, refuse
+                // them if the entity was created or changed meanwhile.
+                let now_there = locked.mem.entity(&ty_name, &id);
+                if create && now_there.is_some() {
+                    return Err(ApiError::new(
+                        StatusCode::CONFLICT,
+                        "exists",
+                        format!("{ty_name} `{id}` already exists"),
+                    ));
+                }
+                if now_there != existing {
+                    return Err(ApiError::conflict(format!(
+                        "{ty_name} `{id}` changed while this request was handled; read it again and retry"
+                    )));
+                }
                 authorize(candidate, &caller, op, Some(Subject { ty, id: &id }), time)
             },
         )
@@ -610,7 +625,15 @@ pub async fn put_resource(
     ApiPath((tenant, ty, id)): ApiPath<(String, String, String)>,
     ApiJson(body): ApiJson<EntityBody>,
 ) -> ApiResult<(StatusCode, Json<WriteResponse>)> {
-    upsert(s, caller, tenant, &RESOURCES, Some(ty), Mode::Replace(id), body)
+    upsert(
+        s,
+        caller,
+        tenant,
+        &RESOURCES,
+        Some(ty),
+        Mode::Replace(id),
+        body,
+    )
     .await
 }
 

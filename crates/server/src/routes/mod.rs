@@ -131,6 +131,7 @@ pub fn router() -> Router<Arc<AppState>> {
             "/v1/tenants/{tenant}/tokens/{id}",
             put(tokens::not_allowed).delete(tokens::revoke),
         )
+        .method_not_allowed_fallback(ops::method_not_allowed)
         .fallback(ops::not_found)
 }
 
@@ -141,10 +142,60 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !json_content_type(req.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "expected `Content-Type: application/json`",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| bytes_rejection(&e.body_text()))?;
+        // Every body of this API is a JSON object; serde would also read a struct from
+        // an array (`["alice"]` as `{"principal": "alice"}`), so refuse other shapes.
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if first != Some(&b'{') && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
+            return Err(ApiError::bad_request(
+                "invalid request body: expected a JSON object",
+            ));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
             Err(e) => Err(json_rejection(e)),
         }
+    }
+}
+
+/// `application/json` or `application/*+json`, parameters allowed (as axum's `Json`).
+fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match essence.split_once('/') {
+        Some(("application", sub)) => sub == "json" || sub.ends_with("+json"),
+        _ => false,
+    }
+}
+
+fn bytes_rejection(text: &str) -> ApiError {
+    if text.contains("length limit") || text.contains("too large") {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "request body is larger than the limit",
+        )
+    } else {
+        ApiError::bad_request(format!("cannot read the request body: {}", trim(text)))
     }
 }
 
@@ -162,17 +213,7 @@ fn json_rejection(e: JsonRejection) -> ApiError {
         JsonRejection::JsonDataError(_) => {
             ApiError::bad_request(format!("invalid request body: {}", trim(&text)))
         }
-        JsonRejection::BytesRejection(_) => {
-            if text.contains("length limit") || text.contains("too large") {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "request body is larger than the limit",
-                )
-            } else {
-                ApiError::bad_request(format!("cannot read the request body: {}", trim(&text)))
-            }
-        }
+        JsonRejection::BytesRejection(_) => bytes_rejection(&text),
         _ => ApiError::bad_request(trim(&text)),
     }
 }

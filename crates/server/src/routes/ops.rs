@@ -73,3 +73,13 @@ pub async fn openapi() -> impl IntoResponse {
 pub async fn not_found() -> ApiError {
     ApiError::not_found("no such endpoint; see /openapi.json")
 }
+
+/// A known route asked with a method it does not serve (the `Allow` header lists those
+/// it does).
+pub async fn method_not_allowed(method: axum::http::Method) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("method {method} is not allowed here; see the Allow header and /openapi.json"),
+    )
+}

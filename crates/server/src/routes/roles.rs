@@ -254,15 +254,29 @@ pub async fn get_one(
         .ok_or_else(|| ApiError::not_found(format!("unknown role `{role}`")))
 }
 
+/// The version of custom role `id` in `cur` (1 for a stored role without one).
+fn version_of(cur: &Current, id: &str) -> Option<u64> {
+    cur.mem
+        .state
+        .roles
+        .iter()
+        .any(|r| r.id == id)
+        .then(|| cur.mem.role_versions.get(id).copied().unwrap_or(1))
+}
+
+/// Writes a role made from version `from` (None: a new role). The version is checked
+/// again under the tenant's write lock, so of two edits made from one version, or two
+/// creations of one id, exactly one wins.
 async fn write_role(
     s: &AppState,
     caller: &Caller,
     tenant: &crate::tenant::Tenant,
     spec: RoleSpec,
-    version: u64,
+    from: Option<u64>,
 ) -> ApiResult<u64> {
     let id = spec.id.clone();
     let t = now();
+    let version = from.map_or(1, |v| v + 1);
     let rev = tenant
         .write(
             s.store.as_ref(),
@@ -273,7 +287,27 @@ async fn write_role(
             &caller.actor(),
             None,
             t,
-            |cur, _mem, candidate| role_within_caller(cur, candidate, caller, &id, t),
+            |cur, _mem, candidate| {
+                match (from, version_of(cur, &id)) {
+                    (None, Some(_)) => {
+                        return Err(ApiError::new(
+                            StatusCode::CONFLICT,
+                            "exists",
+                            format!("role `{id}` already exists"),
+                        ));
+                    }
+                    (Some(_), None) => {
+                        return Err(ApiError::not_found(format!("unknown role `{id}`")));
+                    }
+                    (Some(v), Some(now_at)) if v != now_at => {
+                        return Err(ApiError::conflict(format!(
+                            "role `{id}` is at version {now_at}; this edit was made from version {v}. Reload and edit again"
+                        )));
+                    }
+                    _ => {}
+                }
+                role_within_caller(cur, candidate, caller, &id, t)
+            },
         )
         .await?;
     s.saw_revision(&tenant.id, rev);
@@ -334,7 +368,7 @@ pub async fn create(
     if let Some(g) = &body.grants {
         spec.grants = grant_specs(g)?;
     }
-    let revision = write_role(&s, &caller, &t, spec, 1).await?;
+    let revision = write_role(&s, &caller, &t, spec, None).await?;
     Ok((StatusCode::CREATED, Json(WriteResponse { revision })))
 }
 
@@ -362,7 +396,7 @@ pub async fn update(
     let Some(existing) = cur.mem.state.roles.iter().find(|r| r.id == role) else {
         return Err(ApiError::not_found(format!("unknown role `{role}`")));
     };
-    let version = cur.mem.role_versions.get(&role).copied().unwrap_or(1);
+    let version = version_of(&cur, &role).unwrap_or(1);
     if body.version != version {
         return Err(ApiError::conflict(format!(
             "role `{role}` is at version {version}; this edit was made from version {}. Reload and edit again",
@@ -378,7 +412,7 @@ pub async fn update(
         grants: grant_specs(&body.grants)?,
         locked: existing.locked.clone(),
     };
-    let revision = write_role(&s, &caller, &t, spec, version + 1).await?;
+    let revision = write_role(&s, &caller, &t, spec, Some(version)).await?;
     Ok(Json(WriteResponse { revision }))
 }
 

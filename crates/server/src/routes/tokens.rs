@@ -146,8 +146,8 @@ pub async fn revoke(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Tokens cannot be edited.
-pub async fn not_allowed() -> ApiError {
+/// Tokens cannot be edited (asked with a token, like every tenant route).
+pub async fn not_allowed(_caller: Caller) -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",

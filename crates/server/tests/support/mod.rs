@@ -239,7 +239,6 @@ impl TestServer {
     }
 
     /// Operator POST that must succeed (2xx); returns the answer.
-    #[track_caller]
     pub async fn op_post(&self, path: &str, body: Value) -> Resp {
         let r = self.post(path, &self.op, body).await;
         assert!(
