@@ -301,3 +301,52 @@ pub struct WriteResponse {
     /// The tenant's new revision.
     pub revision: u64,
 }
+
+#[cfg(test)]
+mod tests {
+    use utoipa::OpenApi;
+
+    /// Every route the router declares is described in `/openapi.json`, with the same
+    /// methods.
+    #[test]
+    fn openapi_describes_every_route() {
+        let doc = super::ApiDoc::openapi();
+        let source = include_str!("mod.rs");
+        let body = source
+            .split("pub fn router()")
+            .nth(1)
+            .and_then(|b| b.split(".fallback(").next())
+            .unwrap_or("");
+        let mut checked = 0;
+        for chunk in body.split(".route(").skip(1) {
+            let chunk: String = chunk.split_whitespace().collect();
+            let path = chunk
+                .trim_start_matches('"')
+                .split('"')
+                .next()
+                .unwrap_or("");
+            if path == "/openapi.json" {
+                continue;
+            }
+            let item =
+                doc.paths.paths.get(path).unwrap_or_else(|| {
+                    panic!("`{path}` is routed but not in the OpenAPI description")
+                });
+            for (method, present) in [
+                ("get(", item.get.is_some()),
+                ("post(", item.post.is_some()),
+                ("delete(", item.delete.is_some()),
+                ("put(", item.put.is_some()),
+            ] {
+                let routed = chunk
+                    .split("),")
+                    .any(|part| part.contains(method) && !part.contains("not_allowed"));
+                if routed {
+                    assert!(present, "`{path}`: `{method}` is routed but not described");
+                }
+            }
+            checked += 1;
+        }
+        assert!(checked >= 25, "only {checked} routes found");
+    }
+}
