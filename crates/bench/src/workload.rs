@@ -47,6 +47,44 @@ impl Default for Sizes {
     }
 }
 
+impl Sizes {
+    /// The large tenant of issue 6: 100,000 users and 2,000,000 conversations.
+    pub fn large() -> Self {
+        Self {
+            users: 100_000,
+            conversations: 2_000_000,
+            ..Self::default()
+        }
+    }
+
+    /// Sizes from command-line flags: `--large` starts from [`Sizes::large`], then
+    /// `--users`, `--roles`, `--privileges`, `--queues`, `--conversations`, `--checks`
+    /// and `--seed` override single sizes (underscores allowed: `--users 100_000`).
+    pub fn from_args(args: &[String]) -> Self {
+        let base = if args.iter().any(|a| a == "--large") {
+            Self::large()
+        } else {
+            Self::default()
+        };
+        let flag = |name: &str, default: usize| -> usize {
+            args.iter()
+                .position(|a| a == name)
+                .and_then(|i| args.get(i + 1))
+                .and_then(|v| v.replace('_', "").parse().ok())
+                .unwrap_or(default)
+        };
+        Self {
+            users: flag("--users", base.users),
+            roles: flag("--roles", base.roles),
+            privileges: flag("--privileges", base.privileges),
+            queues: flag("--queues", base.queues),
+            conversations: flag("--conversations", base.conversations),
+            checks: flag("--checks", base.checks),
+            seed: flag("--seed", base.seed as usize) as u64,
+        }
+    }
+}
+
 /// The kind of a generated check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CheckKind {

@@ -88,6 +88,9 @@ pub struct Decision {
     pub allowed: bool,
     /// Why evaluation failed, if it did.
     pub error: Option<EvalError>,
+    /// Obligations that apply (bit `i` = the action's obligation `i`); only set when
+    /// allowed. An obligation whose condition cannot be evaluated applies (the safe side).
+    pub obligations: u64,
 }
 
 impl Decision {
@@ -96,6 +99,7 @@ impl Decision {
         Self {
             allowed,
             error: None,
+            obligations: 0,
         }
     }
 
@@ -104,6 +108,7 @@ impl Decision {
         Self {
             allowed: false,
             error: Some(e),
+            obligations: 0,
         }
     }
 }

@@ -69,6 +69,9 @@ pub struct TenantState {
     pub roles: Vec<RoleSpec>,
     /// Assignments.
     pub assignments: Vec<Assignment>,
+    /// The tenant's own separation-of-duty rules (besides the profile's).
+    #[serde(default)]
+    pub sod_rules: Vec<crate::profile::SodRule>,
 }
 
 /// Which part of a [`TenantState`] a problem is in.
@@ -84,6 +87,8 @@ pub enum StatePath {
     Role(usize, Option<crate::profile::RoleField>),
     /// `assignments[i]` and the field (`principal`, `role`, `scope`).
     Assignment(usize, &'static str),
+    /// `sod_rules[i]`.
+    SodRule(usize),
 }
 
 /// A problem in a tenant's state.

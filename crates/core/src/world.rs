@@ -127,6 +127,8 @@ struct RawWorld {
     assignment: Vec<Spanned<RawAssignment>>,
     #[serde(default, rename = "assert")]
     asserts: Vec<Spanned<RawAssert>>,
+    #[serde(default)]
+    separation_of_duty: Vec<Spanned<crate::profile::SodRule>>,
 }
 
 /// What an assertion asks.
@@ -190,6 +192,7 @@ pub struct World {
     roles: Vec<Spanned<RawRole>>,
     assignment_spans: Vec<AssignmentSpans>,
     setting_spans: Vec<Range<usize>>,
+    sod_spans: Vec<Range<usize>>,
     tenant_span: Range<usize>,
 }
 
@@ -436,7 +439,13 @@ pub fn parse_world(name: &str, text: &str) -> Result<World, Diagnostics> {
         });
     }
     let setting_spans = raw.settings.keys().map(|k| k.span()).collect();
+    let sod_spans: Vec<Range<usize>> = raw.separation_of_duty.iter().map(|r| r.span()).collect();
     let state = TenantState {
+        sod_rules: raw
+            .separation_of_duty
+            .iter()
+            .map(|r| r.get_ref().clone())
+            .collect(),
         tenant_id: raw.tenant.id.get_ref().clone(),
         tenant_name: raw.tenant.name.clone(),
         settings: raw
@@ -462,6 +471,7 @@ pub fn parse_world(name: &str, text: &str) -> Result<World, Diagnostics> {
         roles: raw.role,
         assignment_spans,
         setting_spans,
+        sod_spans,
         tenant_span: raw.tenant.id.span(),
     })
 }
@@ -471,6 +481,7 @@ impl World {
         match at {
             StatePath::Tenant => self.tenant_span.clone(),
             StatePath::Setting(i) => self.setting_spans.get(*i).cloned().unwrap_or_default(),
+            StatePath::SodRule(i) => self.sod_spans.get(*i).cloned().unwrap_or_default(),
             StatePath::Entity(i, field) => {
                 let Some((whole, fields)) = self.entity_spans.get(*i) else {
                     return 0..0;

@@ -3,6 +3,7 @@
 //! description. Startup is [`app::run`]; `rolecall serve` is a thin wrapper.
 
 pub mod app;
+pub mod audit_log;
 pub mod auth;
 pub mod authz;
 pub mod config;

@@ -127,6 +127,40 @@ impl Tenant {
     where
         F: FnOnce(&Current, &MemState, &Snapshot) -> ApiResult<()>,
     {
+        self.write_inner(store, changes, actor, expected, now, true, check)
+            .await
+    }
+
+    /// A write of separation-of-duty rules themselves: a new rule may already be broken
+    /// (that is what `/sod-violations` lists), so it is not refused for that.
+    pub async fn write_allowing_existing_sod(
+        &self,
+        store: &dyn Store,
+        changes: Vec<Change>,
+        actor: &str,
+        now: i64,
+    ) -> ApiResult<u64> {
+        self.write_inner(store, changes, actor, None, now, false, |_, _, _| Ok(()))
+            .await
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one private entry point for both kinds of write"
+    )]
+    async fn write_inner<F>(
+        &self,
+        store: &dyn Store,
+        changes: Vec<Change>,
+        actor: &str,
+        expected: Option<u64>,
+        now: i64,
+        sod_check: bool,
+        check: F,
+    ) -> ApiResult<u64>
+    where
+        F: FnOnce(&Current, &MemState, &Snapshot) -> ApiResult<()>,
+    {
         let _guard = self.write.lock().await;
         let cur = self.current();
         if let Some(e) = expected
@@ -143,9 +177,52 @@ impl Tenant {
         }
         let snapshot = Snapshot::build(cur.profile.clone(), &mem.state)
             .map_err(|e| ApiError::invalid(describe(&e)))?;
+        // Profile invariants (e.g. seats only upgrade) and separation of duty.
+        let broken = rolecall_core::profile::invariants::violations(
+            &cur.profile,
+            &cur.mem.state,
+            &mem.state,
+        );
+        if let Some(first) = broken.first() {
+            return Err(ApiError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "invariant",
+                first.clone(),
+            ));
+        }
+        if sod_check {
+            let before: std::collections::BTreeSet<(String, String)> = cur
+                .snapshot
+                .sod_violations(now)
+                .into_iter()
+                .map(|v| (v.rule, v.user))
+                .collect();
+            if let Some(v) = snapshot
+                .sod_violations(now)
+                .into_iter()
+                .find(|v| !before.contains(&(v.rule.clone(), v.user.clone())))
+            {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                    "separation_of_duty",
+                    format!(
+                        "`{}` would hold {} together, which separation-of-duty rule `{}` ({}) forbids",
+                        v.user,
+                        v.holding
+                            .iter()
+                            .map(|h| format!("`{h}`"))
+                            .collect::<Vec<_>>()
+                            .join(" and "),
+                        v.rule,
+                        v.name
+                    ),
+                ));
+            }
+        }
         check(&cur, &mem, &snapshot)?;
+        let audit = crate::audit_log::drafts(&cur.mem, &mem, &changes);
         let revision = store
-            .apply(&self.id, Some(cur.revision), &changes, actor, now)
+            .apply_audited(&self.id, Some(cur.revision), &changes, &audit, actor, now)
             .await?;
         let mut record = cur.record.clone();
         record.revision = revision;
@@ -158,5 +235,61 @@ impl Tenant {
         }));
         let _ = self.revision_tx.send(revision);
         Ok(revision)
+    }
+}
+
+impl Tenant {
+    /// The tenant's snapshot as it was at `revision`, rebuilt from the change log.
+    pub async fn snapshot_at(&self, store: &dyn Store, revision: u64) -> ApiResult<Arc<Snapshot>> {
+        let cur = self.current();
+        if revision >= cur.revision {
+            return Ok(cur.snapshot.clone());
+        }
+        let mut mem = MemState::new(rolecall_core::state::TenantState {
+            tenant_id: cur.mem.state.tenant_id.clone(),
+            tenant_name: cur.mem.state.tenant_name.clone(),
+            ..Default::default()
+        });
+        let mut after = 0u64;
+        'pages: loop {
+            let rows = store.changes_since(&self.id, after, 10_000).await?;
+            if rows.is_empty() {
+                break;
+            }
+            for r in rows {
+                if r.revision > revision {
+                    break 'pages;
+                }
+                after = r.revision;
+                mem.apply(&cur.profile, &r.change);
+            }
+        }
+        let snap = Snapshot::build(cur.profile.clone(), &mem.state).map_err(|e| {
+            ApiError::internal(format!(
+                "history does not compile at revision {revision}: {}",
+                describe(&e)
+            ))
+        })?;
+        Ok(Arc::new(snap))
+    }
+
+    /// The last revision written at or before time `t` (1, the creation, if none).
+    pub async fn revision_at_time(&self, store: &dyn Store, t: i64) -> ApiResult<u64> {
+        let mut after = 0u64;
+        let mut best = 1u64;
+        loop {
+            let rows = store.changes_since(&self.id, after, 10_000).await?;
+            if rows.is_empty() {
+                return Ok(best);
+            }
+            for r in rows {
+                after = r.revision;
+                if r.at <= t {
+                    best = r.revision;
+                } else {
+                    return Ok(best);
+                }
+            }
+        }
     }
 }

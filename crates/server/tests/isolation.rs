@@ -25,6 +25,9 @@ struct Side {
     profile: &'static str,
     /// The profile's most powerful template.
     admin_role: &'static str,
+    /// Templates the admin also gets, so that it holds every privilege templates give
+    /// (horizon's Administrator configures; it does not take calls or supervise).
+    admin_extra: &'static [&'static str],
     agent_role: &'static str,
     site_kind: &'static str,
     /// A profile-declared resource type with `agent` and `queue` relations.
@@ -35,6 +38,7 @@ const ALPHA: Side = Side {
     id: "alpha",
     profile: "horizon-contact",
     admin_role: "administrator",
+    admin_extra: &["supervisor"],
     agent_role: "agent",
     site_kind: "site",
     rtype: "conversation",
@@ -44,6 +48,7 @@ const BETA: Side = Side {
     id: "beta",
     profile: "zoom-contact-center",
     admin_role: "admin",
+    admin_extra: &[],
     agent_role: "agent",
     site_kind: "department",
     rtype: "engagement",
@@ -93,6 +98,9 @@ async fn populate(s: &TestServer, side: &Side) -> Tokens {
         )
         .await;
     }
+    for r in side.admin_extra {
+        s.assign(t, "boss", r, None).await;
+    }
     s.op_put(
         &format!("/v1/tenants/{t}/resources/{}/c1", side.rtype),
         json!({"relations": {"agent": ["ag"], "queue": ["q1"]}}),
@@ -100,7 +108,10 @@ async fn populate(s: &TestServer, side: &Side) -> Tokens {
     .await;
     let boss = s.mint(t, "boss").await;
     let r = s
-        .op_post(&format!("/v1/tenants/{t}/tokens"), json!({"principal": "ag"}))
+        .op_post(
+            &format!("/v1/tenants/{t}/tokens"),
+            json!({"principal": "ag"}),
+        )
         .await;
     Tokens {
         boss,
@@ -189,7 +200,9 @@ fn body_for(method: &str, tpl: &str, side: &Side) -> Option<Value> {
         ("PUT", "/queues/{id}") => json!({"supervisors": ["boss"]}),
         ("PUT", "/resources/{ty}/{id}") => json!({"relations": {"agent": ["boss"]}}),
         ("POST", "/assignments") => json!({"principal": "boss", "role": side.admin_role}),
-        ("POST", "/relations") => json!({"writes": [{"resource": format!("{}:c1", side.rtype), "relation": "agent", "subject": "user:boss"}]}),
+        ("POST", "/relations") => {
+            json!({"writes": [{"resource": format!("{}:c1", side.rtype), "relation": "agent", "subject": "user:boss"}]})
+        }
         ("PUT", "/settings") => json!({"anything": true}),
         ("POST", "/check" | "/explain") => check,
         ("POST", "/check/batch") => json!({"checks": [check]}),
@@ -215,7 +228,9 @@ async fn matrix(s: &TestServer, token: &str, victim: &Side, victim_token_id: &st
         let method = Method::from_bytes(m.as_bytes()).unwrap();
         let body = body_for(m, tpl, victim);
         let path = fill(tpl, victim.id, victim, victim_token_id);
-        let r = s.call(method.clone(), &path, Some(token), body.as_ref()).await;
+        let r = s
+            .call(method.clone(), &path, Some(token), body.as_ref())
+            .await;
         let ghost = s
             .call(
                 method,
@@ -246,7 +261,9 @@ async fn matrix(s: &TestServer, token: &str, victim: &Side, victim_token_id: &st
         }
         let now = s.revision(victim.id).await;
         if now != rev {
-            failures.push(format!("{label}: the victim's revision moved {rev} -> {now}"));
+            failures.push(format!(
+                "{label}: the victim's revision moved {rev} -> {now}"
+            ));
         }
     }
     assert!(asked >= 45, "only {asked} tenant routes asked");
@@ -271,8 +288,14 @@ async fn two_tenants() -> (TestServer, Tokens, Tokens) {
                 json!({"id": "home_role", "copy_of": side.agent_role}),
             )
             .await;
-        assert_eq!(r.status, 201, "{}: the admin edits roles at home: {}", side.id, r.text);
-        let r = s.get(&format!("/v1/tenants/{}/users", side.id), &tok.boss).await;
+        assert_eq!(
+            r.status, 201,
+            "{}: the admin edits roles at home: {}",
+            side.id, r.text
+        );
+        let r = s
+            .get(&format!("/v1/tenants/{}/users", side.id), &tok.boss)
+            .await;
         r.expect(200);
     }
     (s, a, b)
@@ -310,12 +333,17 @@ async fn checks_and_token_minting_across_tenants_fail() {
     for (p, body) in [
         ("/v1/tenants/beta/check", check.clone()),
         ("/v1/tenants/beta/explain", check.clone()),
-        ("/v1/tenants/beta/check/batch", json!({"checks": [check.clone()]})),
+        (
+            "/v1/tenants/beta/check/batch",
+            json!({"checks": [check.clone()]}),
+        ),
     ] {
         let r = s.post(p, &a.boss, body).await;
         assert_error(&r, 404, Some("not_found"), &["unknown tenant `beta`"]);
     }
-    let r = s.get("/v1/tenants/beta/users/boss/permissions", &a.boss).await;
+    let r = s
+        .get("/v1/tenants/beta/users/boss/permissions", &a.boss)
+        .await;
     assert_error(&r, 404, Some("not_found"), &["unknown tenant `beta`"]);
     // The same check at home, naming beta's user or beta itself, resolves nothing.
     let r = s
@@ -338,18 +366,30 @@ async fn checks_and_token_minting_across_tenants_fail() {
     // Minting a token for beta with alpha's token fails, whoever it names.
     for who in ["boss", "ag", "beta_only"] {
         let r = s
-            .post("/v1/tenants/beta/tokens", &a.boss, json!({"principal": who}))
+            .post(
+                "/v1/tenants/beta/tokens",
+                &a.boss,
+                json!({"principal": who}),
+            )
             .await;
         assert_error(&r, 404, Some("not_found"), &["unknown tenant `beta`"]);
     }
     // And minting at home for a user only beta has names an unknown user.
     let r = s
-        .post("/v1/tenants/alpha/tokens", &s.op, json!({"principal": "beta_only"}))
+        .post(
+            "/v1/tenants/alpha/tokens",
+            &s.op,
+            json!({"principal": "beta_only"}),
+        )
         .await;
     assert_error(&r, 422, Some("invalid"), &["beta_only"]);
     // A token alpha's admin mints for itself stays alpha's.
     let r = s
-        .post("/v1/tenants/alpha/tokens", &a.boss, json!({"principal": "boss"}))
+        .post(
+            "/v1/tenants/alpha/tokens",
+            &a.boss,
+            json!({"principal": "boss"}),
+        )
         .await;
     r.expect(201);
     let own = r.body["token"].as_str().unwrap().to_owned();
@@ -360,11 +400,17 @@ async fn checks_and_token_minting_across_tenants_fail() {
 
     // Beta's token ids are not reachable through alpha's paths, not even by the operator.
     let r = s
-        .delete(&format!("/v1/tenants/alpha/tokens/{}", b.ag_token_id), &s.op)
+        .delete(
+            &format!("/v1/tenants/alpha/tokens/{}", b.ag_token_id),
+            &s.op,
+        )
         .await;
     assert_error(&r, 404, Some("not_found"), &[&b.ag_token_id]);
     let r = s
-        .delete(&format!("/v1/tenants/alpha/tokens/{}", b.ag_token_id), &a.boss)
+        .delete(
+            &format!("/v1/tenants/alpha/tokens/{}", b.ag_token_id),
+            &a.boss,
+        )
         .await;
     assert_eq!(r.status, 404, "{}", r.text);
     let r = s.get("/v1/tenants/beta", &b.ag).await;
@@ -399,7 +445,12 @@ async fn tokens_of_same_named_users_do_not_cross() {
         let r = s.get(&format!("/v1/tenants/{home}"), tok).await;
         r.expect(200);
         let r = s.get(&format!("/v1/tenants/{away}"), tok).await;
-        assert_error(&r, 404, Some("not_found"), &[&format!("unknown tenant `{away}`")]);
+        assert_error(
+            &r,
+            404,
+            Some("not_found"),
+            &[&format!("unknown tenant `{away}`")],
+        );
         let r = s
             .post(
                 &format!("/v1/tenants/{away}/check"),
@@ -407,7 +458,12 @@ async fn tokens_of_same_named_users_do_not_cross() {
                 json!({"principal": "boss", "action": "x", "resource": {"type": "tenant", "id": away}}),
             )
             .await;
-        assert_error(&r, 404, Some("not_found"), &[&format!("unknown tenant `{away}`")]);
+        assert_error(
+            &r,
+            404,
+            Some("not_found"),
+            &[&format!("unknown tenant `{away}`")],
+        );
     }
     // Revoking beta's `ag` token does not touch alpha's `ag` token.
     let r = s

@@ -146,6 +146,13 @@ impl MemState {
                 s.assignments.sort_by(|x, y| x.id.cmp(&y.id));
             }
             Change::DeleteAssignment { id } => self.state.assignments.retain(|x| x.id != *id),
+            Change::PutSodRule(rule) => {
+                let s = &mut self.state;
+                s.sod_rules.retain(|r| r.id != rule.id);
+                s.sod_rules.push(rule.clone());
+                s.sod_rules.sort_by(|a, b| a.id.cmp(&b.id));
+            }
+            Change::DeleteSodRule { id } => self.state.sod_rules.retain(|r| r.id != *id),
             Change::SetSetting { key, value } => {
                 let s = &mut self.state;
                 s.settings.retain(|(k, _)| k != key);

@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use rolecall_core::profile::{RoleSpec, Value};
+use rolecall_core::profile::{RoleSpec, SodRule, Value};
 use rolecall_core::state::{Assignment, Entity, Scope, TenantState};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::audit::{self, AuditDraft, AuditFilter, AuditRecord};
 use crate::{Change, ChangeRecord, LoadedState, StoreError, TenantRecord, TokenRecord, Tuple};
 
 /// An entity's attributes as stored: a JSON object, in order.
@@ -130,6 +131,8 @@ pub(crate) struct Rows {
     pub roles: Vec<(String, String, i64)>,
     /// (id, principal, role, scope JSON, expires_at).
     pub assignments: Vec<(String, String, String, String, Option<i64>)>,
+    /// (id, rule JSON).
+    pub sod_rules: Vec<(String, String)>,
 }
 
 /// Builds the state from its rows, ordering everything in Rust (bytewise, whatever the
@@ -198,6 +201,13 @@ pub(crate) fn assemble(rows: Rows) -> Result<LoadedState, StoreError> {
         .collect::<Result<Vec<_>, StoreError>>()?;
     assignments.sort_by(|a, b| a.id.cmp(&b.id));
 
+    let mut sod_rules = rows
+        .sod_rules
+        .into_iter()
+        .map(|(_, rule)| decode::<SodRule>("separation-of-duty rule", &rule))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    sod_rules.sort_by(|a, b| a.id.cmp(&b.id));
+
     Ok(LoadedState {
         state: TenantState {
             tenant_id: rows.tenant_id,
@@ -206,6 +216,7 @@ pub(crate) fn assemble(rows: Rows) -> Result<LoadedState, StoreError> {
             entities: entities.into_values().collect(),
             roles,
             assignments,
+            sod_rules,
         },
         revision: from_db(rows.revision)?,
         role_versions,
@@ -225,6 +236,119 @@ pub(crate) fn tenant_record(row: TenantRow) -> Result<TenantRecord, StoreError> 
         revision: from_db(revision)?,
         created_at,
     })
+}
+
+/// An audit row as read: (seq, revision, at, actor, action, target, before, after,
+/// prev_hash, hash).
+pub(crate) type AuditRow = (
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+);
+
+/// The columns of `audit` in [`AuditRow`] order, for `SELECT`s.
+pub(crate) const AUDIT_COLUMNS: &str =
+    "seq, revision, at, actor, action, target, before, after, prev_hash, hash";
+
+/// An audit entry from its row.
+pub(crate) fn audit_record(row: AuditRow) -> Result<AuditRecord, StoreError> {
+    let (seq, revision, at, actor, action, target, before, after, prev_hash, hash) = row;
+    Ok(AuditRecord {
+        seq: from_db(seq)?,
+        revision: from_db(revision)?,
+        at,
+        actor,
+        action,
+        target,
+        before,
+        after,
+        prev_hash,
+        hash,
+    })
+}
+
+/// The entries that extend a tenant's chain, in order. `last` is the chain's last
+/// entry as stored (seq, hash), `None` for an empty chain; each new entry follows the
+/// one before it (seq + 1, prev_hash = its hash) and belongs to `revision`.
+pub(crate) fn extend_chain(
+    last: Option<(i64, String)>,
+    drafts: &[AuditDraft],
+    revision: u64,
+    actor: &str,
+    at: i64,
+) -> Result<Vec<AuditRecord>, StoreError> {
+    let (mut seq, mut prev) = match last {
+        Some((seq, hash)) => (from_db(seq)?, hash),
+        None => (0, String::new()),
+    };
+    let mut out = Vec::with_capacity(drafts.len());
+    for d in drafts {
+        seq = seq
+            .checked_add(1)
+            .ok_or_else(|| StoreError::Corrupt("audit sequence number overflow".to_owned()))?;
+        // The stored sequence number must fit a BIGINT.
+        to_db(seq)?;
+        let hash = audit::compute(
+            &prev,
+            seq,
+            revision,
+            at,
+            actor,
+            &d.action,
+            &d.target,
+            d.before.as_deref(),
+            d.after.as_deref(),
+        );
+        out.push(AuditRecord {
+            seq,
+            revision,
+            at,
+            actor: actor.to_owned(),
+            action: d.action.clone(),
+            target: d.target.clone(),
+            before: d.before.clone(),
+            after: d.after.clone(),
+            prev_hash: std::mem::replace(&mut prev, hash.clone()),
+            hash,
+        });
+    }
+    Ok(out)
+}
+
+/// Entries read when a filter gives no limit.
+pub(crate) const AUDIT_DEFAULT_LIMIT: u32 = 1_000;
+
+/// The most entries one read returns.
+pub(crate) const AUDIT_MAX_LIMIT: u32 = 10_000;
+
+/// A filter's limit as applied: 0 means the default, anything above the cap is capped.
+pub(crate) fn audit_limit(f: &AuditFilter) -> i64 {
+    let n = match f.limit {
+        0 => AUDIT_DEFAULT_LIMIT,
+        n => n.min(AUDIT_MAX_LIMIT),
+    };
+    i64::from(n)
+}
+
+/// The `LIKE` pattern matching every string that starts with `prefix`: `\`, `%` and
+/// `_` in the prefix are escaped with `\` (use `ESCAPE '\'`).
+pub(crate) fn like_prefix(prefix: &str) -> String {
+    let mut p = String::with_capacity(prefix.len() + 1);
+    for c in prefix.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
 }
 
 /// Maps a failed token insert: a taken id or hash is [`StoreError::Exists`], an unknown
@@ -273,6 +397,55 @@ mod tests {
         assert!(matches!(&steps[1], Step::DeleteRelations(v) if v.len() == 1));
         assert!(matches!(&steps[2], Step::One(Change::DeleteRole { .. })));
         assert!(matches!(&steps[3], Step::PutRelations(v) if v.len() == 1));
+    }
+
+    #[test]
+    fn like_prefix_escapes_wildcards() {
+        assert_eq!(like_prefix("role."), "role.%");
+        assert_eq!(like_prefix("a_b%c\\d"), "a\\_b\\%c\\\\d%");
+        assert_eq!(like_prefix(""), "%");
+    }
+
+    #[test]
+    fn audit_limit_defaults_and_caps() {
+        let f = |limit| AuditFilter {
+            limit,
+            ..AuditFilter::default()
+        };
+        assert_eq!(audit_limit(&f(0)), 1_000);
+        assert_eq!(audit_limit(&f(7)), 7);
+        assert_eq!(audit_limit(&f(10_000)), 10_000);
+        assert_eq!(audit_limit(&f(u32::MAX)), 10_000);
+    }
+
+    #[test]
+    fn extend_chain_links_entries() {
+        let draft = |n: &str| AuditDraft {
+            action: format!("role.{n}"),
+            target: format!("role:{n}"),
+            before: None,
+            after: Some("{}".to_owned()),
+        };
+        let first = extend_chain(None, &[draft("a"), draft("b")], 2, "alice", 7).unwrap();
+        assert_eq!(first[0].seq, 1);
+        assert_eq!(first[0].prev_hash, "");
+        assert_eq!(first[1].seq, 2);
+        assert_eq!(first[1].prev_hash, first[0].hash);
+        for r in &first {
+            assert_eq!(r.hash, audit::hash_of(r));
+            assert_eq!((r.revision, r.at, r.actor.as_str()), (2, 7, "alice"));
+        }
+        let next =
+            extend_chain(Some((2, first[1].hash.clone())), &[draft("c")], 3, "bob", 8).unwrap();
+        assert_eq!(next[0].seq, 3);
+        assert_eq!(next[0].prev_hash, first[1].hash);
+        assert!(extend_chain(Some((-1, String::new())), &[draft("x")], 1, "a", 0).is_err());
+        assert!(extend_chain(Some((i64::MAX, String::new())), &[draft("x")], 1, "a", 0).is_err());
+        assert!(
+            extend_chain(Some((i64::MAX, String::new())), &[], 1, "a", 0)
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! tenant's revision and appends one change-log row per change.
 
 mod apply;
+pub mod audit;
 mod codec;
 mod error;
 mod model;
@@ -12,6 +13,7 @@ pub mod sqlite;
 use async_trait::async_trait;
 
 pub use apply::MemState;
+pub use audit::{AuditDraft, AuditFilter, AuditRecord, AuditVerification};
 pub use error::StoreError;
 pub use model::*;
 
@@ -48,7 +50,39 @@ pub trait Store: Send + Sync + 'static {
         changes: &[Change],
         actor: &str,
         at: i64,
+    ) -> Result<u64, StoreError> {
+        self.apply_audited(tenant, expected, changes, &[], actor, at)
+            .await
+    }
+
+    /// [`Store::apply`], appending `audit` entries to the tenant's hash-chained audit
+    /// trail in the same transaction (their revision is the new one).
+    async fn apply_audited(
+        &self,
+        tenant: &str,
+        expected: Option<u64>,
+        changes: &[Change],
+        audit: &[AuditDraft],
+        actor: &str,
+        at: i64,
     ) -> Result<u64, StoreError>;
+
+    /// Appends audit entries that change no state (decisions on sensitive actions),
+    /// at the tenant's current revision. Returns their sequence numbers.
+    async fn append_audit(
+        &self,
+        tenant: &str,
+        audit: &[AuditDraft],
+        actor: &str,
+        at: i64,
+    ) -> Result<Vec<u64>, StoreError>;
+
+    /// Audit entries matching `filter`, ascending by sequence number.
+    async fn audit(
+        &self,
+        tenant: &str,
+        filter: &AuditFilter,
+    ) -> Result<Vec<AuditRecord>, StoreError>;
 
     /// The tenant's current revision.
     async fn revision(&self, tenant: &str) -> Result<u64, StoreError>;
@@ -69,6 +103,57 @@ pub trait Store: Send + Sync + 'static {
 
     /// Revokes token `id` of `tenant` (`None` = operator tokens). Returns whether one was revoked.
     async fn revoke_token(&self, tenant: Option<&str>, id: &str) -> Result<bool, StoreError>;
+
+    /// Verifies the tenant's audit chain: recomputes every entry's hash from its stored
+    /// fields and its predecessor's hash, and reports the first entry that does not match.
+    async fn verify_audit(&self, tenant: &str) -> Result<AuditVerification, StoreError> {
+        let mut after = 0u64;
+        let mut prev = String::new();
+        let mut checked = 0u64;
+        loop {
+            let page = self
+                .audit(
+                    tenant,
+                    &AuditFilter {
+                        after_seq: Some(after),
+                        limit: 10_000,
+                        ..AuditFilter::default()
+                    },
+                )
+                .await?;
+            if page.is_empty() {
+                return Ok(AuditVerification {
+                    entries: checked,
+                    first_bad: None,
+                });
+            }
+            for r in page {
+                after = r.seq;
+                checked += 1;
+                let expected_seq = checked;
+                let problem = if r.seq != expected_seq {
+                    Some(format!(
+                        "sequence {} follows {}: an entry is missing",
+                        r.seq,
+                        expected_seq - 1
+                    ))
+                } else if r.prev_hash != prev {
+                    Some("its previous-hash does not match the entry before it".to_owned())
+                } else if r.hash != audit::hash_of(&r) {
+                    Some("its stored fields do not match its hash (altered)".to_owned())
+                } else {
+                    None
+                };
+                if let Some(reason) = problem {
+                    return Ok(AuditVerification {
+                        entries: checked,
+                        first_bad: Some((r.seq, reason)),
+                    });
+                }
+                prev = r.hash;
+            }
+        }
+    }
 
     /// Unrevoked tokens of a tenant (`None` = operator tokens), without hashes' secrets.
     async fn list_tokens(&self, tenant: Option<&str>) -> Result<Vec<TokenRecord>, StoreError>;

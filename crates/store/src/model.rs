@@ -110,6 +110,13 @@ pub enum Change {
         /// Id.
         id: String,
     },
+    /// Creates or replaces a tenant separation-of-duty rule.
+    PutSodRule(rolecall_core::profile::SodRule),
+    /// Deletes a tenant separation-of-duty rule.
+    DeleteSodRule {
+        /// Id.
+        id: String,
+    },
     /// Sets a tenant setting.
     SetSetting {
         /// Setting id.

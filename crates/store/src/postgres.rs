@@ -8,12 +8,12 @@ use std::str::FromStr;
 
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{AssertSqlSafe, Connection, Postgres, Transaction};
+use sqlx::{AssertSqlSafe, Connection, Postgres, QueryBuilder, Transaction};
 
-use crate::codec::{self, Rows, Step, TenantRow, TokenRow, tenant_record, token_error};
+use crate::codec::{self, AuditRow, Rows, Step, TenantRow, TokenRow, tenant_record, token_error};
 use crate::{
-    Change, ChangeRecord, LoadedState, NewTenant, Store, StoreError, TenantRecord, TokenRecord,
-    Tuple,
+    AuditDraft, AuditFilter, AuditRecord, Change, ChangeRecord, LoadedState, NewTenant, Store,
+    StoreError, TenantRecord, TokenRecord, Tuple,
 };
 
 /// Connections in the pool.
@@ -82,6 +82,19 @@ impl PgStore {
     /// Closes every connection (waiting for those in use to be returned).
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// Test and operations hook, hidden from the documentation: runs `sql` (one or more
+    /// statements, no parameters) directly on the pool, in the store's schema, outside
+    /// every rule this store keeps (revisions, the change log, the audit chain), and
+    /// returns the rows affected. The conformance tests use it to tamper with stored
+    /// rows; it must never see text that did not come from the operator.
+    #[doc(hidden)]
+    pub async fn execute_raw(&self, sql: &str) -> Result<u64, StoreError> {
+        let done = sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     async fn tenant_exists(&self, tenant: &str) -> Result<bool, StoreError> {
@@ -297,6 +310,24 @@ async fn apply_one(
                 .execute(&mut **tx)
                 .await?;
         }
+        Change::PutSodRule(rule) => {
+            sqlx::query(
+                "INSERT INTO sod_rules (tenant, id, rule) VALUES ($1, $2, $3) \
+                 ON CONFLICT (tenant, id) DO UPDATE SET rule = excluded.rule",
+            )
+            .bind(tenant)
+            .bind(&rule.id)
+            .bind(codec::encode("separation-of-duty rule", rule)?)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Change::DeleteSodRule { id } => {
+            sqlx::query("DELETE FROM sod_rules WHERE tenant = $1 AND id = $2")
+                .bind(tenant)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+        }
         Change::SetSetting { key, value } => {
             sqlx::query(
                 "INSERT INTO settings (tenant, key, value) VALUES ($1, $2, $3) \
@@ -310,6 +341,67 @@ async fn apply_one(
         }
     }
     Ok(())
+}
+
+/// Appends `drafts` to the tenant's audit chain at `revision`, inside a transaction
+/// that holds the tenant row's lock (so no other writer extends the chain meanwhile;
+/// under READ COMMITTED the read below sees what the previous holder committed).
+/// Returns the new entries' sequence numbers.
+async fn append_entries(
+    tx: &mut Transaction<'static, Postgres>,
+    tenant: &str,
+    drafts: &[AuditDraft],
+    revision: u64,
+    actor: &str,
+    at: i64,
+) -> Result<Vec<u64>, StoreError> {
+    if drafts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let last: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit WHERE tenant = $1 ORDER BY seq DESC LIMIT 1")
+            .bind(tenant)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let records = codec::extend_chain(last, drafts, revision, actor, at)?;
+    let n = records.len();
+    let mut seqs = Vec::with_capacity(n);
+    let mut actions = Vec::with_capacity(n);
+    let mut targets = Vec::with_capacity(n);
+    let mut befores = Vec::with_capacity(n);
+    let mut afters = Vec::with_capacity(n);
+    let mut prevs = Vec::with_capacity(n);
+    let mut hashes = Vec::with_capacity(n);
+    for r in &records {
+        seqs.push(codec::to_db(r.seq)?);
+        actions.push(r.action.as_str());
+        targets.push(r.target.as_str());
+        befores.push(r.before.as_deref());
+        afters.push(r.after.as_deref());
+        prevs.push(r.prev_hash.as_str());
+        hashes.push(r.hash.as_str());
+    }
+    sqlx::query(
+        "INSERT INTO audit (tenant, seq, revision, at, actor, action, target, before, after, \
+         prev_hash, hash) \
+         SELECT $1, s, $2, $3, $4, a, t, b, f, p, h \
+         FROM UNNEST($5::int8[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], \
+                     $11::text[]) AS u(s, a, t, b, f, p, h)",
+    )
+    .bind(tenant)
+    .bind(codec::to_db(revision)?)
+    .bind(at)
+    .bind(actor)
+    .bind(&seqs)
+    .bind(actions)
+    .bind(targets)
+    .bind(befores)
+    .bind(afters)
+    .bind(prevs)
+    .bind(hashes)
+    .execute(&mut **tx)
+    .await?;
+    Ok(records.iter().map(|r| r.seq).collect())
 }
 
 #[async_trait]
@@ -407,6 +499,11 @@ impl Store for PgStore {
         .bind(tenant)
         .fetch_all(&mut *tx)
         .await?;
+        let sod_rules =
+            sqlx::query_as("SELECT id, rule FROM sod_rules WHERE tenant = $1 ORDER BY id")
+                .bind(tenant)
+                .fetch_all(&mut *tx)
+                .await?;
         tx.commit().await?;
         let relations = grouped
             .into_iter()
@@ -421,14 +518,16 @@ impl Store for PgStore {
             relations,
             roles,
             assignments,
+            sod_rules,
         })
     }
 
-    async fn apply(
+    async fn apply_audited(
         &self,
         tenant: &str,
         expected: Option<u64>,
         changes: &[Change],
+        audit: &[AuditDraft],
         actor: &str,
         at: i64,
     ) -> Result<u64, StoreError> {
@@ -486,8 +585,73 @@ impl Store for PgStore {
             .execute(&mut *tx)
             .await?;
         }
+        append_entries(&mut tx, tenant, audit, new, actor, at).await?;
         tx.commit().await?;
         Ok(new)
+    }
+
+    async fn append_audit(
+        &self,
+        tenant: &str,
+        audit: &[AuditDraft],
+        actor: &str,
+        at: i64,
+    ) -> Result<Vec<u64>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // The tenant row's lock, as `apply_audited` takes it: one chain writer at a time.
+        let current: Option<(i64,)> =
+            sqlx::query_as("SELECT revision FROM tenants WHERE id = $1 FOR UPDATE")
+                .bind(tenant)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((revision,)) = current else {
+            tx.rollback().await?;
+            return Err(StoreError::NotFound(format!("tenant `{tenant}`")));
+        };
+        let seqs =
+            append_entries(&mut tx, tenant, audit, codec::from_db(revision)?, actor, at).await?;
+        tx.commit().await?;
+        Ok(seqs)
+    }
+
+    async fn audit(
+        &self,
+        tenant: &str,
+        filter: &AuditFilter,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+            "SELECT {} FROM audit WHERE tenant = ",
+            codec::AUDIT_COLUMNS
+        ));
+        q.push_bind(tenant.to_owned());
+        if let Some(actor) = &filter.actor {
+            q.push(" AND actor = ").push_bind(actor.clone());
+        }
+        if let Some(target) = &filter.target {
+            q.push(" AND target = ").push_bind(target.clone());
+        }
+        if let Some(action) = &filter.action {
+            q.push(" AND action LIKE ")
+                .push_bind(codec::like_prefix(action))
+                .push(" ESCAPE '\\'");
+        }
+        if let Some(from) = filter.from {
+            q.push(" AND at >= ").push_bind(from);
+        }
+        if let Some(to) = filter.to {
+            q.push(" AND at < ").push_bind(to);
+        }
+        if let Some(after) = filter.after_seq {
+            q.push(" AND seq > ")
+                .push_bind(codec::to_db(after).unwrap_or(i64::MAX));
+        }
+        q.push(" ORDER BY seq LIMIT ")
+            .push_bind(codec::audit_limit(filter));
+        let rows: Vec<AuditRow> = q.build_query_as().fetch_all(&self.pool).await?;
+        if rows.is_empty() && !self.tenant_exists(tenant).await? {
+            return Err(StoreError::NotFound(format!("tenant `{tenant}`")));
+        }
+        rows.into_iter().map(codec::audit_record).collect()
     }
 
     async fn revision(&self, tenant: &str) -> Result<u64, StoreError> {

@@ -11,12 +11,12 @@ use async_trait::async_trait;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Sqlite, Transaction};
+use sqlx::{AssertSqlSafe, QueryBuilder, Sqlite, Transaction};
 
-use crate::codec::{self, Rows, Step, TenantRow, TokenRow, tenant_record, token_error};
+use crate::codec::{self, AuditRow, Rows, Step, TenantRow, TokenRow, tenant_record, token_error};
 use crate::{
-    Change, ChangeRecord, LoadedState, NewTenant, Store, StoreError, TenantRecord, TokenRecord,
-    Tuple,
+    AuditDraft, AuditFilter, AuditRecord, Change, ChangeRecord, LoadedState, NewTenant, Store,
+    StoreError, TenantRecord, TokenRecord, Tuple,
 };
 
 /// How long a statement waits for another connection's lock before failing.
@@ -57,6 +57,19 @@ impl SqliteStore {
     /// Closes every connection (waiting for those in use to be returned).
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// Test and operations hook, hidden from the documentation: runs `sql` (one or more
+    /// statements, no parameters) directly on the pool, outside every rule this store
+    /// keeps (revisions, the change log, the audit chain), and returns the rows
+    /// affected. The conformance tests use it to tamper with stored rows; it must never
+    /// see text that did not come from the operator.
+    #[doc(hidden)]
+    pub async fn execute_raw(&self, sql: &str) -> Result<u64, StoreError> {
+        let done = sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     async fn tenant_exists(&self, tenant: &str) -> Result<bool, StoreError> {
@@ -254,6 +267,24 @@ async fn apply_one(
                 .execute(&mut **tx)
                 .await?;
         }
+        Change::PutSodRule(rule) => {
+            sqlx::query(
+                "INSERT INTO sod_rules (tenant, id, rule) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (tenant, id) DO UPDATE SET rule = excluded.rule",
+            )
+            .bind(tenant)
+            .bind(&rule.id)
+            .bind(codec::encode("separation-of-duty rule", rule)?)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Change::DeleteSodRule { id } => {
+            sqlx::query("DELETE FROM sod_rules WHERE tenant = ?1 AND id = ?2")
+                .bind(tenant)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+        }
         Change::SetSetting { key, value } => {
             sqlx::query(
                 "INSERT INTO settings (tenant, key, value) VALUES (?1, ?2, ?3) \
@@ -267,6 +298,49 @@ async fn apply_one(
         }
     }
     Ok(())
+}
+
+/// Appends `drafts` to the tenant's audit chain at `revision`, inside a transaction
+/// that holds the write lock (so no other writer extends the chain meanwhile).
+/// Returns the new entries' sequence numbers.
+async fn append_entries(
+    tx: &mut Transaction<'static, Sqlite>,
+    tenant: &str,
+    drafts: &[AuditDraft],
+    revision: u64,
+    actor: &str,
+    at: i64,
+) -> Result<Vec<u64>, StoreError> {
+    if drafts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let last: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit WHERE tenant = ?1 ORDER BY seq DESC LIMIT 1")
+            .bind(tenant)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let records = codec::extend_chain(last, drafts, revision, actor, at)?;
+    let revision_db = codec::to_db(revision)?;
+    for r in &records {
+        sqlx::query(
+            "INSERT INTO audit (tenant, seq, revision, at, actor, action, target, before, \
+             after, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )
+        .bind(tenant)
+        .bind(codec::to_db(r.seq)?)
+        .bind(revision_db)
+        .bind(r.at)
+        .bind(&r.actor)
+        .bind(&r.action)
+        .bind(&r.target)
+        .bind(&r.before)
+        .bind(&r.after)
+        .bind(&r.prev_hash)
+        .bind(&r.hash)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(records.iter().map(|r| r.seq).collect())
 }
 
 #[async_trait]
@@ -362,6 +436,11 @@ impl Store for SqliteStore {
         .bind(tenant)
         .fetch_all(&mut *tx)
         .await?;
+        let sod_rules =
+            sqlx::query_as("SELECT id, rule FROM sod_rules WHERE tenant = ?1 ORDER BY id")
+                .bind(tenant)
+                .fetch_all(&mut *tx)
+                .await?;
         tx.commit().await?;
         let relations = grouped
             .into_iter()
@@ -376,14 +455,16 @@ impl Store for SqliteStore {
             relations,
             roles,
             assignments,
+            sod_rules,
         })
     }
 
-    async fn apply(
+    async fn apply_audited(
         &self,
         tenant: &str,
         expected: Option<u64>,
         changes: &[Change],
+        audit: &[AuditDraft],
         actor: &str,
         at: i64,
     ) -> Result<u64, StoreError> {
@@ -423,8 +504,76 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
         }
+        append_entries(&mut tx, tenant, audit, new, actor, at).await?;
         tx.commit().await?;
         Ok(new)
+    }
+
+    async fn append_audit(
+        &self,
+        tenant: &str,
+        audit: &[AuditDraft],
+        actor: &str,
+        at: i64,
+    ) -> Result<Vec<u64>, StoreError> {
+        // The write lock, as `apply_audited` takes it: one chain writer at a time.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let head: Option<(i64,)> = sqlx::query_as("SELECT revision FROM tenants WHERE id = ?1")
+            .bind(tenant)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some((revision,)) = head else {
+            tx.rollback().await?;
+            return Err(StoreError::NotFound(format!("tenant `{tenant}`")));
+        };
+        let seqs =
+            append_entries(&mut tx, tenant, audit, codec::from_db(revision)?, actor, at).await?;
+        tx.commit().await?;
+        Ok(seqs)
+    }
+
+    async fn audit(
+        &self,
+        tenant: &str,
+        filter: &AuditFilter,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+            "SELECT {} FROM audit WHERE tenant = ",
+            codec::AUDIT_COLUMNS
+        ));
+        q.push_bind(tenant.to_owned());
+        if let Some(actor) = &filter.actor {
+            q.push(" AND actor = ").push_bind(actor.clone());
+        }
+        if let Some(target) = &filter.target {
+            q.push(" AND target = ").push_bind(target.clone());
+        }
+        if let Some(action) = &filter.action {
+            // SQLite's LIKE ignores ASCII case; `instr` (exact) makes the prefix match
+            // case-sensitive, as in PostgreSQL.
+            q.push(" AND action LIKE ")
+                .push_bind(codec::like_prefix(action))
+                .push(" ESCAPE '\\' AND instr(action, ")
+                .push_bind(action.clone())
+                .push(") = 1");
+        }
+        if let Some(from) = filter.from {
+            q.push(" AND at >= ").push_bind(from);
+        }
+        if let Some(to) = filter.to {
+            q.push(" AND at < ").push_bind(to);
+        }
+        if let Some(after) = filter.after_seq {
+            q.push(" AND seq > ")
+                .push_bind(codec::to_db(after).unwrap_or(i64::MAX));
+        }
+        q.push(" ORDER BY seq LIMIT ")
+            .push_bind(codec::audit_limit(filter));
+        let rows: Vec<AuditRow> = q.build_query_as().fetch_all(&self.pool).await?;
+        if rows.is_empty() && !self.tenant_exists(tenant).await? {
+            return Err(StoreError::NotFound(format!("tenant `{tenant}`")));
+        }
+        rows.into_iter().map(codec::audit_record).collect()
     }
 
     async fn revision(&self, tenant: &str) -> Result<u64, StoreError> {

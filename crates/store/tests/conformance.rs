@@ -19,11 +19,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rolecall_core::profile::{GrantSpec, RoleSpec, Value};
+use rolecall_core::profile::{GrantSpec, RoleSpec, SodRule, Value};
 use rolecall_core::state::{Assignment, Entity, Scope};
 use rolecall_store::postgres::PgStore;
 use rolecall_store::sqlite::SqliteStore;
-use rolecall_store::{Change, NewTenant, Store, StoreError, TokenRecord, Tuple};
+use rolecall_store::{
+    AuditDraft, AuditFilter, AuditRecord, AuditVerification, Change, NewTenant, Store, StoreError,
+    TokenRecord, Tuple,
+};
 
 // ---------------------------------------------------------------------------------
 // Harness
@@ -56,13 +59,30 @@ enum Target {
     Pg { url: String, schema: String },
 }
 
+/// The same store as its concrete type, for what the trait does not offer (raw SQL).
+enum Raw {
+    Sqlite(Arc<SqliteStore>),
+    Pg(Arc<PgStore>),
+}
+
 /// What a test gets: its store and where it lives.
 struct Ctx {
     store: Arc<dyn Store>,
+    raw: Raw,
     target: Target,
 }
 
 impl Ctx {
+    /// Runs `sql` directly on the database, behind the store's back (tampering).
+    /// Returns the rows affected.
+    async fn execute_raw(&self, sql: &str) -> u64 {
+        match &self.raw {
+            Raw::Sqlite(s) => s.execute_raw(sql).await,
+            Raw::Pg(s) => s.execute_raw(sql).await,
+        }
+        .unwrap_or_else(|e| panic!("raw SQL failed: {sql}: {e}"))
+    }
+
     /// Another, independent store over the same data (a new pool: new connections).
     async fn open_again(&self) -> Arc<dyn Store> {
         match &self.target {
@@ -112,6 +132,7 @@ where
             let store = Arc::new(store);
             let ctx = Ctx {
                 store: store.clone(),
+                raw: Raw::Sqlite(store.clone()),
                 target: Target::Sqlite(path.clone()),
             };
             let outcome = run_isolated(ctx, body).await;
@@ -140,6 +161,7 @@ where
             let store = Arc::new(store);
             let ctx = Ctx {
                 store: store.clone(),
+                raw: Raw::Pg(store.clone()),
                 target: Target::Pg {
                     url: url.clone(),
                     schema: schema.clone(),
@@ -216,8 +238,23 @@ suite!(
         tokens_put_find_revoke_list,
         thousand_tuple_batch_is_one_revision,
         memory_matches_store,
+        sod_rules_round_trip,
+        audit_is_written_with_its_revision,
+        append_audit_keeps_the_revision,
+        audit_filters_and_paging,
+        audit_limit_defaults_and_caps,
+        audit_conflict_writes_nothing,
+        audit_chains_are_per_tenant,
+        audit_unknown_tenant_is_not_found,
     ],
-    ctx: [durable_across_reopen, concurrent_writers_one_wins]
+    ctx: [
+        durable_across_reopen,
+        concurrent_writers_one_wins,
+        concurrent_audit_writers_keep_one_chain,
+        tampered_audit_field_is_detected,
+        deleted_audit_entry_is_detected,
+        rehashed_audit_entry_is_detected,
+    ]
 );
 
 // ---------------------------------------------------------------------------------
@@ -302,6 +339,42 @@ fn assignment(id: &str, principal: &str, scope: Scope, expires_at: Option<i64>) 
     }
 }
 
+fn sod(id: &str, n: u64) -> SodRule {
+    SodRule {
+        id: id.to_owned(),
+        name: Some(format!("Rule {id}")),
+        // Deliberately not sorted: order must survive the round trip.
+        privileges: vec![format!("p{n}.level: Modify"), "a.flag".to_owned()],
+        roles: vec!["z_role".to_owned(), format!("r{n}")],
+    }
+}
+
+fn draft(action: &str, target: &str, before: Option<&str>, after: Option<&str>) -> AuditDraft {
+    AuditDraft {
+        action: action.to_owned(),
+        target: target.to_owned(),
+        before: before.map(str::to_owned),
+        after: after.map(str::to_owned),
+    }
+}
+
+/// Every audit entry (up to the default limit).
+fn all() -> AuditFilter {
+    AuditFilter::default()
+}
+
+/// What `verify_audit` says about an untouched chain of `n` entries.
+fn intact(n: u64) -> AuditVerification {
+    AuditVerification {
+        entries: n,
+        first_bad: None,
+    }
+}
+
+fn seqs(records: &[AuditRecord]) -> Vec<u64> {
+    records.iter().map(|r| r.seq).collect()
+}
+
 fn entity<'a>(state: &'a rolecall_store::LoadedState, ty: &str, id: &str) -> Option<&'a Entity> {
     state
         .state
@@ -358,7 +431,15 @@ async fn tenants_create_list_get(s: &dyn Store) {
     assert!(loaded.state.roles.is_empty());
     assert!(loaded.state.assignments.is_empty());
     assert!(loaded.state.settings.is_empty());
+    assert!(loaded.state.sod_rules.is_empty());
     assert!(loaded.role_versions.is_empty());
+    // Nor audit entries.
+    assert!(
+        s.audit("acme", &AuditFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn duplicate_tenant_is_exists(s: &dyn Store) {
@@ -1089,9 +1170,17 @@ async fn durable_across_reopen(ctx: &Ctx) {
             key: "k".to_owned(),
             value: Value::Bool(true),
         },
+        Change::PutSodRule(sod("s1", 1)),
     ];
     let r = writer
-        .apply("acme", Some(1), &batch, "alice", AT)
+        .apply_audited(
+            "acme",
+            Some(1),
+            &batch,
+            &[draft("role.create", "role:custom", None, Some("{}"))],
+            "alice",
+            AT,
+        )
         .await
         .unwrap();
     assert_eq!(r, 2);
@@ -1106,13 +1195,18 @@ async fn durable_across_reopen(ctx: &Ctx) {
         .await
         .unwrap();
     let expected = writer.load_state("acme").await.unwrap();
+    assert_eq!(expected.state.sod_rules, vec![sod("s1", 1)]);
+    let expected_audit = writer.audit("acme", &all()).await.unwrap();
+    assert_eq!(expected_audit.len(), 1);
     // Dropped without a graceful close: an acknowledged commit must already be durable.
     drop(writer);
 
     let reader = ctx.open_again().await;
     assert_eq!(reader.revision("acme").await.unwrap(), 2);
     assert_eq!(reader.load_state("acme").await.unwrap(), expected);
-    assert_eq!(reader.changes_since("acme", 0, 10).await.unwrap().len(), 5);
+    assert_eq!(reader.changes_since("acme", 0, 10).await.unwrap().len(), 6);
+    assert_eq!(reader.audit("acme", &all()).await.unwrap(), expected_audit);
+    assert_eq!(reader.verify_audit("acme").await.unwrap(), intact(1));
     assert!(reader.find_token(&"ab".repeat(32)).await.unwrap().is_some());
     // The store the harness opened sees it too.
     assert_eq!(ctx.store.load_state("acme").await.unwrap(), expected);
@@ -1212,7 +1306,7 @@ async fn memory_matches_store(s: &dyn Store) {
             let (ty, prefix) = kinds[next(4) as usize];
             let id = format!("{prefix}{}", next(6));
             let user = format!("u{}", next(6));
-            let change = match next(9) {
+            let change = match next(11) {
                 0 | 1 => upsert(
                     ty,
                     &id,
@@ -1241,13 +1335,17 @@ async fn memory_matches_store(s: &dyn Store) {
                 ),
                 6 => del("queue", &format!("q{}", next(3)), "members", "user", &user),
                 7 => del("conv", &format!("c{}", next(4)), "watchers", "user", &user),
-                _ => Change::PutAssignment(Assignment {
+                8 => Change::PutAssignment(Assignment {
                     id: format!("a{}", next(5)),
                     principal: user,
                     role: "r".into(),
                     scope: Scope::Tenant,
                     expires_at: None,
                 }),
+                9 => Change::PutSodRule(sod(&format!("s{}", next(4)), next(3))),
+                _ => Change::DeleteSodRule {
+                    id: format!("s{}", next(4)),
+                },
             };
             changes.push(change);
         }
@@ -1262,6 +1360,17 @@ async fn memory_matches_store(s: &dyn Store) {
             "after batch {batch}"
         );
     }
+    // The random walk did exercise separation-of-duty rules.
+    let log = s.changes_since("acme", 0, 10_000).await.unwrap();
+    assert!(
+        log.iter()
+            .any(|c| matches!(c.change, Change::PutSodRule(_)))
+    );
+    assert!(
+        log.iter()
+            .any(|c| matches!(c.change, Change::DeleteSodRule { .. }))
+    );
+    assert!(!mem.state.sod_rules.is_empty());
 }
 
 fn normalize(st: &rolecall_core::state::TenantState) -> rolecall_core::state::TenantState {
@@ -1276,4 +1385,774 @@ fn normalize(st: &rolecall_core::state::TenantState) -> rolecall_core::state::Te
     st.entities
         .sort_by(|a, b| (&a.ty, &a.id).cmp(&(&b.ty, &b.id)));
     st
+}
+
+// ---------------------------------------------------------------------------------
+// Separation-of-duty rules
+// ---------------------------------------------------------------------------------
+
+async fn sod_rules_round_trip(s: &dyn Store) {
+    create(s, "acme").await;
+    create(s, "other").await;
+    let bare = SodRule {
+        id: "bare".to_owned(),
+        name: None,
+        privileges: Vec::new(),
+        roles: Vec::new(),
+    };
+    let first = vec![
+        Change::PutSodRule(sod("zeta", 1)),
+        Change::PutSodRule(sod("alpha", 2)),
+        Change::PutSodRule(bare.clone()),
+        Change::PutSodRule(sod("Mid", 3)),
+    ];
+    assert_eq!(s.apply("acme", Some(1), &first, "a", AT).await.unwrap(), 2);
+    let l = s.load_state("acme").await.unwrap();
+    assert_eq!(
+        l.state.sod_rules,
+        vec![sod("Mid", 3), sod("alpha", 2), bare.clone(), sod("zeta", 1)],
+        "ordered by id, bytewise, each rule as written"
+    );
+    assert!(
+        s.load_state("other")
+            .await
+            .unwrap()
+            .state
+            .sod_rules
+            .is_empty()
+    );
+
+    // Replace, delete, delete a missing one (harmless).
+    let mut zeta = sod("zeta", 9);
+    zeta.name = None;
+    zeta.roles.clear();
+    let second = vec![
+        Change::PutSodRule(zeta.clone()),
+        Change::DeleteSodRule {
+            id: "alpha".to_owned(),
+        },
+        Change::DeleteSodRule {
+            id: "never".to_owned(),
+        },
+    ];
+    assert_eq!(s.apply("acme", Some(2), &second, "a", AT).await.unwrap(), 3);
+    let l = s.load_state("acme").await.unwrap();
+    assert_eq!(l.state.sod_rules, vec![sod("Mid", 3), bare, zeta]);
+
+    // The change log keeps them as written.
+    let logged: Vec<Change> = s
+        .changes_since("acme", 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.change)
+        .collect();
+    let written: Vec<Change> = first.into_iter().chain(second).collect();
+    assert_eq!(logged, written);
+
+    // A conflicting batch leaves them alone.
+    let before = s.load_state("acme").await.unwrap();
+    assert!(matches!(
+        s.apply(
+            "acme",
+            Some(2),
+            &[Change::DeleteSodRule {
+                id: "Mid".to_owned()
+            }],
+            "a",
+            AT
+        )
+        .await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(s.load_state("acme").await.unwrap(), before);
+}
+
+// ---------------------------------------------------------------------------------
+// The audit trail
+// ---------------------------------------------------------------------------------
+
+async fn audit_is_written_with_its_revision(s: &dyn Store) {
+    create(s, "acme").await;
+    let d1 = draft(
+        "entity.create",
+        "user:u1",
+        None,
+        Some(r#"{"id":"u1","name":"Ünï"}"#),
+    );
+    let d2 = draft("role.update", "role:r", Some("{}"), Some(r#"{"x":1}"#));
+    let d3 = draft(
+        "assignment.delete",
+        "assignment:a1",
+        Some(r#"{"id":"a1"}"#),
+        None,
+    );
+    let r = s
+        .apply_audited(
+            "acme",
+            Some(1),
+            &[upsert("user", "u1", None, &[])],
+            &[d1.clone(), d2.clone()],
+            "alice",
+            AT + 1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r, 2);
+    // An empty batch with an entry: still one revision.
+    let r = s
+        .apply_audited("acme", None, &[], std::slice::from_ref(&d3), "bob", AT + 2)
+        .await
+        .unwrap();
+    assert_eq!(r, 3);
+    // A plain `apply` writes no audit entry.
+    assert_eq!(
+        s.apply(
+            "acme",
+            None,
+            &[upsert("user", "u2", None, &[])],
+            "carol",
+            AT + 3
+        )
+        .await
+        .unwrap(),
+        4
+    );
+
+    let log = s.audit("acme", &all()).await.unwrap();
+    assert_eq!(seqs(&log), [1, 2, 3]);
+    let fields: Vec<(u64, &str, i64)> = log
+        .iter()
+        .map(|r| (r.revision, r.actor.as_str(), r.at))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            (2, "alice", AT + 1),
+            (2, "alice", AT + 1),
+            (3, "bob", AT + 2)
+        ],
+        "each entry carries its batch's revision, actor and time"
+    );
+    for (r, d) in log.iter().zip([&d1, &d2, &d3]) {
+        assert_eq!(r.action, d.action);
+        assert_eq!(r.target, d.target);
+        assert_eq!(r.before, d.before);
+        assert_eq!(r.after, d.after);
+        assert_eq!(r.hash.len(), 64);
+        assert!(r.hash.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(r.hash, rolecall_store::audit::hash_of(r));
+    }
+    // The chain: each entry names its predecessor's hash.
+    assert_eq!(log[0].prev_hash, "");
+    assert_eq!(log[1].prev_hash, log[0].hash);
+    assert_eq!(log[2].prev_hash, log[1].hash);
+    assert_eq!(
+        log[0].hash,
+        rolecall_store::audit::compute(
+            "",
+            1,
+            2,
+            AT + 1,
+            "alice",
+            "entity.create",
+            "user:u1",
+            None,
+            Some(r#"{"id":"u1","name":"Ünï"}"#)
+        )
+    );
+    assert_eq!(s.verify_audit("acme").await.unwrap(), intact(3));
+
+    // The change log is unaffected by the audit entries.
+    let revs: Vec<u64> = s
+        .changes_since("acme", 0, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.revision)
+        .collect();
+    assert_eq!(revs, [2, 4]);
+}
+
+async fn append_audit_keeps_the_revision(s: &dyn Store) {
+    create(s, "acme").await;
+    s.apply("acme", Some(1), &[upsert("user", "u1", None, &[])], "a", AT)
+        .await
+        .unwrap();
+    let got = s
+        .append_audit(
+            "acme",
+            &[
+                draft("decision.engagement.listen", "conv:c1", None, None),
+                draft("decision.engagement.barge", "conv:c1", None, Some("true")),
+            ],
+            "svc",
+            AT + 5,
+        )
+        .await
+        .unwrap();
+    assert_eq!(got, [1, 2]);
+    assert_eq!(s.revision("acme").await.unwrap(), 2, "no revision bump");
+    assert_eq!(s.get_tenant("acme").await.unwrap().unwrap().revision, 2);
+    assert_eq!(s.load_state("acme").await.unwrap().revision, 2);
+    assert_eq!(
+        s.changes_since("acme", 0, 100).await.unwrap().len(),
+        1,
+        "no change-log rows"
+    );
+    let log = s.audit("acme", &all()).await.unwrap();
+    assert!(
+        log.iter()
+            .all(|r| r.revision == 2 && r.actor == "svc" && r.at == AT + 5)
+    );
+
+    // Interleaved with audited writes, the chain goes on.
+    assert_eq!(
+        s.apply_audited(
+            "acme",
+            Some(2),
+            &[],
+            &[draft("setting.update", "setting:k", None, Some("1"))],
+            "a",
+            AT + 6
+        )
+        .await
+        .unwrap(),
+        3
+    );
+    assert_eq!(
+        s.append_audit(
+            "acme",
+            &[draft("decision.x", "conv:c2", None, None)],
+            "svc",
+            AT + 7
+        )
+        .await
+        .unwrap(),
+        [4]
+    );
+    // Nothing to append: nothing written, nothing bumped.
+    assert_eq!(
+        s.append_audit("acme", &[], "svc", AT + 8).await.unwrap(),
+        Vec::<u64>::new()
+    );
+    assert_eq!(s.revision("acme").await.unwrap(), 3);
+    let log = s.audit("acme", &all()).await.unwrap();
+    let pos: Vec<(u64, u64)> = log.iter().map(|r| (r.seq, r.revision)).collect();
+    assert_eq!(pos, [(1, 2), (2, 2), (3, 3), (4, 3)]);
+    assert_eq!(log[3].prev_hash, log[2].hash);
+    assert_eq!(s.verify_audit("acme").await.unwrap(), intact(4));
+}
+
+async fn audit_filters_and_paging(s: &dyn Store) {
+    create(s, "acme").await;
+    // (actor, action, target, at); seq = position + 1.
+    let entries = [
+        ("alice", "role.create", "role:r1", AT),
+        ("alice", "role.update", "role:r1", AT + 10),
+        ("bob", "assignment.create", "assignment:a1", AT + 20),
+        ("bob", "decision.engagement.listen", "conv:c1", AT + 30),
+        ("carol", "role_x.update", "role:r2", AT + 40),
+        ("carol", "Role.delete", "role:r1", AT + 50),
+        ("alice", "100%.done", "misc:x", AT + 60),
+        ("alice", "1000.done", "misc:y", AT + 70),
+        ("dave", "a\\b.done", "misc:z", AT + 80),
+    ];
+    for (i, (actor, action, target, at)) in entries.iter().enumerate() {
+        let got = s
+            .append_audit("acme", &[draft(action, target, None, None)], actor, *at)
+            .await
+            .unwrap();
+        assert_eq!(got, [i as u64 + 1]);
+    }
+    let q = |f: AuditFilter| async move { seqs(&s.audit("acme", &f).await.unwrap()) };
+    let actor = |a: &str| AuditFilter {
+        actor: Some(a.to_owned()),
+        ..all()
+    };
+    let target = |t: &str| AuditFilter {
+        target: Some(t.to_owned()),
+        ..all()
+    };
+    let action = |a: &str| AuditFilter {
+        action: Some(a.to_owned()),
+        ..all()
+    };
+
+    assert_eq!(q(all()).await, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert_eq!(q(actor("alice")).await, [1, 2, 7, 8]);
+    assert_eq!(q(actor("Alice")).await, Vec::<u64>::new(), "actor is exact");
+    assert_eq!(q(actor("nobody")).await, Vec::<u64>::new());
+    assert_eq!(q(target("role:r1")).await, [1, 2, 6]);
+    assert_eq!(
+        q(target("role:r")).await,
+        Vec::<u64>::new(),
+        "target is exact"
+    );
+
+    // Action is a prefix, case-sensitive, with LIKE's wildcards taken literally.
+    assert_eq!(q(action("role.")).await, [1, 2]);
+    assert_eq!(q(action("role")).await, [1, 2, 5]);
+    assert_eq!(q(action("role_")).await, [5], "`_` is not a wildcard");
+    assert_eq!(
+        q(action("Role.")).await,
+        [6],
+        "the prefix is case-sensitive"
+    );
+    assert_eq!(q(action("100%")).await, [7], "`%` is not a wildcard");
+    assert_eq!(q(action("10")).await, [7, 8]);
+    assert_eq!(q(action("a\\b")).await, [9], "`\\` is not an escape");
+    assert_eq!(q(action("decision.engagement.listen")).await, [4]);
+    assert_eq!(
+        q(action("decision.engagement.listen.more")).await,
+        Vec::<u64>::new()
+    );
+    assert_eq!(q(action("")).await, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+
+    // Time: from inclusive, to exclusive.
+    let time = |from: Option<i64>, to: Option<i64>| AuditFilter { from, to, ..all() };
+    assert_eq!(q(time(Some(AT + 20), None)).await, [3, 4, 5, 6, 7, 8, 9]);
+    assert_eq!(q(time(None, Some(AT + 20))).await, [1, 2]);
+    assert_eq!(q(time(Some(AT + 20), Some(AT + 50))).await, [3, 4, 5]);
+    assert_eq!(
+        q(time(Some(AT + 21), Some(AT + 21))).await,
+        Vec::<u64>::new()
+    );
+
+    // All filters together.
+    let f = AuditFilter {
+        actor: Some("alice".to_owned()),
+        target: Some("role:r1".to_owned()),
+        action: Some("role.".to_owned()),
+        from: Some(AT + 5),
+        to: Some(AT + 11),
+        after_seq: Some(1),
+        limit: 10,
+    };
+    assert_eq!(q(f).await, [2]);
+
+    // Paging.
+    let page = |after_seq: Option<u64>, limit: u32| AuditFilter {
+        after_seq,
+        limit,
+        ..all()
+    };
+    assert_eq!(q(page(Some(6), 0)).await, [7, 8, 9]);
+    assert_eq!(q(page(Some(0), 0)).await, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert_eq!(q(page(None, 3)).await, [1, 2, 3]);
+    assert_eq!(q(page(Some(9), 3)).await, Vec::<u64>::new());
+    assert_eq!(q(page(Some(u64::MAX), 3)).await, Vec::<u64>::new());
+    let mut seen = Vec::new();
+    let mut after = 0;
+    let mut pages = 0;
+    loop {
+        let got = q(page(Some(after), 4)).await;
+        let Some(&last) = got.last() else { break };
+        assert!(got.len() <= 4);
+        seen.extend(got);
+        after = last;
+        pages += 1;
+    }
+    assert_eq!(seen, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert_eq!(pages, 3);
+    // Paging composes with a filter.
+    let f = AuditFilter {
+        actor: Some("alice".to_owned()),
+        after_seq: Some(2),
+        limit: 1,
+        ..all()
+    };
+    assert_eq!(q(f).await, [7]);
+}
+
+async fn audit_limit_defaults_and_caps(s: &dyn Store) {
+    create(s, "acme").await;
+    let drafts: Vec<AuditDraft> = (0..10_050)
+        .map(|i| draft("decision.bulk", &format!("conv:c{i}"), None, None))
+        .collect();
+    let got = s.append_audit("acme", &drafts, "bulk", AT).await.unwrap();
+    assert_eq!(got.len(), 10_050);
+    assert_eq!(got.first(), Some(&1));
+    assert_eq!(got.last(), Some(&10_050));
+    let n = |limit: u32| async move {
+        s.audit("acme", &AuditFilter { limit, ..all() })
+            .await
+            .unwrap()
+            .len()
+    };
+    assert_eq!(n(0).await, 1_000, "0 means the default, 1,000");
+    assert_eq!(n(7).await, 7);
+    assert_eq!(n(10_000).await, 10_000);
+    assert_eq!(n(10_001).await, 10_000, "capped at 10,000");
+    assert_eq!(n(u32::MAX).await, 10_000);
+    // Verification pages through the whole chain.
+    assert_eq!(s.verify_audit("acme").await.unwrap(), intact(10_050));
+}
+
+async fn audit_conflict_writes_nothing(s: &dyn Store) {
+    create(s, "acme").await;
+    s.apply_audited(
+        "acme",
+        Some(1),
+        &[upsert("user", "u1", None, &[])],
+        &[draft("entity.create", "user:u1", None, Some("{}"))],
+        "a",
+        AT,
+    )
+    .await
+    .unwrap();
+    let state = s.load_state("acme").await.unwrap();
+    let trail = s.audit("acme", &all()).await.unwrap();
+    let batch = [
+        upsert("user", "u2", Some("Two"), &[]),
+        Change::PutSodRule(sod("s1", 1)),
+    ];
+    let drafts = [
+        draft("entity.create", "user:u2", None, Some("{}")),
+        draft("sod.create", "sod:s1", None, Some("{}")),
+    ];
+    for stale in [Some(1), Some(3), Some(0)] {
+        match s
+            .apply_audited("acme", stale, &batch, &drafts, "mallory", AT + 1)
+            .await
+        {
+            Err(StoreError::Conflict { expected, current }) => {
+                assert_eq!(Some(expected), stale);
+                assert_eq!(current, 2);
+            }
+            other => panic!("expected Conflict, got {other:?}"),
+        }
+    }
+    assert_eq!(s.revision("acme").await.unwrap(), 2);
+    assert_eq!(s.load_state("acme").await.unwrap(), state);
+    assert_eq!(s.changes_since("acme", 0, 100).await.unwrap().len(), 1);
+    assert_eq!(
+        s.audit("acme", &all()).await.unwrap(),
+        trail,
+        "no audit entry"
+    );
+    // The right expectation then writes both, the chain continuing where it was.
+    assert_eq!(
+        s.apply_audited("acme", Some(2), &batch, &drafts, "a", AT + 2)
+            .await
+            .unwrap(),
+        3
+    );
+    let log = s.audit("acme", &all()).await.unwrap();
+    assert_eq!(seqs(&log), [1, 2, 3]);
+    assert!(log[1..].iter().all(|r| r.revision == 3));
+    assert_eq!(s.verify_audit("acme").await.unwrap(), intact(3));
+}
+
+async fn audit_chains_are_per_tenant(s: &dyn Store) {
+    create(s, "one").await;
+    create(s, "two").await;
+    s.append_audit(
+        "one",
+        &[
+            draft("x.a", "t:1", None, None),
+            draft("x.b", "t:2", None, None),
+            draft("x.c", "t:3", None, None),
+        ],
+        "a",
+        AT,
+    )
+    .await
+    .unwrap();
+    let got = s
+        .apply_audited(
+            "two",
+            Some(1),
+            &[],
+            &[
+                draft("y.a", "t:1", None, None),
+                draft("y.b", "t:2", None, None),
+            ],
+            "b",
+            AT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(got, 2);
+    let one = s.audit("one", &all()).await.unwrap();
+    let two = s.audit("two", &all()).await.unwrap();
+    assert_eq!(seqs(&one), [1, 2, 3]);
+    assert_eq!(seqs(&two), [1, 2], "each tenant's chain starts at 1");
+    assert_eq!(two[0].prev_hash, "");
+    assert!(two.iter().all(|r| r.action.starts_with("y.")));
+    assert_eq!(s.verify_audit("one").await.unwrap(), intact(3));
+    assert_eq!(s.verify_audit("two").await.unwrap(), intact(2));
+    assert_eq!(
+        s.audit(
+            "two",
+            &AuditFilter {
+                action: Some("x.".to_owned()),
+                ..all()
+            }
+        )
+        .await
+        .unwrap(),
+        Vec::new()
+    );
+}
+
+async fn audit_unknown_tenant_is_not_found(s: &dyn Store) {
+    create(s, "acme").await;
+    fn not_found<T: std::fmt::Debug>(r: Result<T, StoreError>, what: &str) {
+        match r {
+            Err(StoreError::NotFound(_)) => {}
+            other => panic!("{what}: expected NotFound, got {other:?}"),
+        }
+    }
+    let d = [draft("x.y", "t:1", None, None)];
+    not_found(
+        s.apply_audited("ghost", None, &[], &d, "a", AT).await,
+        "apply_audited",
+    );
+    not_found(s.append_audit("ghost", &d, "a", AT).await, "append_audit");
+    not_found(
+        s.append_audit("ghost", &[], "a", AT).await,
+        "empty append_audit",
+    );
+    not_found(s.audit("ghost", &all()).await, "audit");
+    not_found(
+        s.audit(
+            "ghost",
+            &AuditFilter {
+                actor: Some("a".to_owned()),
+                ..all()
+            },
+        )
+        .await,
+        "filtered audit",
+    );
+    not_found(s.verify_audit("ghost").await, "verify_audit");
+    // A known tenant with no entries is an empty, intact chain.
+    assert_eq!(s.audit("acme", &all()).await.unwrap(), Vec::new());
+    assert_eq!(s.verify_audit("acme").await.unwrap(), intact(0));
+}
+
+async fn concurrent_audit_writers_keep_one_chain(ctx: &Ctx) {
+    let a = ctx.store.clone();
+    let b = ctx.open_again().await;
+    a.create_tenant(&tenant("acme"), "op", AT).await.unwrap();
+    // Eight writers on two pools, each alternating decision entries (no revision) and
+    // audited writes (one revision, one entry).
+    let tasks: Vec<_> = (0..8)
+        .map(|w| {
+            let s = if w % 2 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move {
+                let actor = format!("w{w}");
+                for i in 0..10 {
+                    if i % 2 == 0 {
+                        let d = [
+                            draft("decision.x", &format!("{actor}:{i}"), None, None),
+                            draft("decision.y", &format!("{actor}:{i}"), None, None),
+                        ];
+                        let got = s.append_audit("acme", &d, &actor, AT + i).await.unwrap();
+                        assert_eq!(got.len(), 2);
+                        assert_eq!(got[1], got[0] + 1, "one call's entries are adjacent");
+                    } else {
+                        let change = put("queue", "q", "member", "user", &format!("{actor}r{i}"));
+                        let d = [draft("relation.put", &format!("{actor}:{i}"), None, None)];
+                        s.apply_audited("acme", None, &[change], &d, &actor, AT + i)
+                            .await
+                            .unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(a.revision("acme").await.unwrap(), 1 + 8 * 5);
+    assert_eq!(b.verify_audit("acme").await.unwrap(), intact(8 * 15));
+    let log = a.audit("acme", &all()).await.unwrap();
+    assert_eq!(seqs(&log), (1..=120).collect::<Vec<u64>>());
+    assert!(
+        log.windows(2).all(|w| w[0].revision <= w[1].revision),
+        "revisions never go back along the chain"
+    );
+    let mut write_revs: Vec<u64> = log
+        .iter()
+        .filter(|r| r.action == "relation.put")
+        .map(|r| r.revision)
+        .collect();
+    write_revs.dedup();
+    assert_eq!(
+        write_revs,
+        (2..=41).collect::<Vec<u64>>(),
+        "one entry per audited write, at its own revision"
+    );
+}
+
+/// Five entries in tenant `acme` (seq 3 by `bob`), three in `other`.
+async fn audited_tenants(s: &dyn Store) {
+    create(s, "acme").await;
+    create(s, "other").await;
+    s.apply_audited(
+        "acme",
+        Some(1),
+        &[upsert("user", "u1", None, &[])],
+        &[
+            draft("entity.create", "user:u1", None, Some("{}")),
+            draft("role.create", "role:r", None, Some(r#"{"id":"r"}"#)),
+        ],
+        "alice",
+        AT,
+    )
+    .await
+    .unwrap();
+    s.append_audit(
+        "acme",
+        &[draft("decision.listen", "conv:c1", None, None)],
+        "bob",
+        AT + 1,
+    )
+    .await
+    .unwrap();
+    s.apply_audited(
+        "acme",
+        Some(2),
+        &[],
+        &[
+            draft("role.update", "role:r", Some(r#"{"id":"r"}"#), Some("{}")),
+            draft("role.delete", "role:r", Some("{}"), None),
+        ],
+        "carol",
+        AT + 2,
+    )
+    .await
+    .unwrap();
+    s.append_audit(
+        "other",
+        &[
+            draft("decision.a", "conv:c1", None, None),
+            draft("decision.b", "conv:c2", None, None),
+            draft("decision.c", "conv:c3", None, None),
+        ],
+        "bob",
+        AT,
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.verify_audit("acme").await.unwrap(), intact(5));
+    assert_eq!(s.verify_audit("other").await.unwrap(), intact(3));
+}
+
+/// `verify_audit` found a bad entry: (its seq, the reason).
+async fn first_bad(s: &dyn Store, tenant: &str) -> (u64, u64, String) {
+    let v = s.verify_audit(tenant).await.unwrap();
+    let Some((seq, reason)) = v.first_bad else {
+        panic!("tampering with {tenant} went unnoticed: {v:?}");
+    };
+    (v.entries, seq, reason)
+}
+
+async fn tampered_audit_field_is_detected(ctx: &Ctx) {
+    let s = &*ctx.store;
+    audited_tenants(s).await;
+    let n = ctx
+        .execute_raw("UPDATE audit SET actor = 'mallory' WHERE tenant = 'acme' AND seq = 3")
+        .await;
+    assert_eq!(n, 1);
+    // The store reads the altered row as it is; verification names it.
+    assert_eq!(s.audit("acme", &all()).await.unwrap()[2].actor, "mallory");
+    let (entries, seq, reason) = first_bad(s, "acme").await;
+    assert_eq!(seq, 3, "{reason}");
+    assert_eq!(entries, 3, "entries checked up to the bad one");
+    assert!(reason.contains("altered"), "{reason}");
+    // Another tenant's chain is not affected.
+    assert_eq!(s.verify_audit("other").await.unwrap(), intact(3));
+
+    // Putting it back makes the chain whole again: the check is about that field.
+    ctx.execute_raw("UPDATE audit SET actor = 'bob' WHERE tenant = 'acme' AND seq = 3")
+        .await;
+    assert_eq!(s.verify_audit("acme").await.unwrap(), intact(5));
+
+    // Every stored field counts: the time, the revision, a JSON payload.
+    for (sql, undo, bad) in [
+        (
+            "UPDATE audit SET at = at + 1 WHERE tenant = 'acme' AND seq = 5",
+            "UPDATE audit SET at = at - 1 WHERE tenant = 'acme' AND seq = 5",
+            5,
+        ),
+        (
+            "UPDATE audit SET revision = 9 WHERE tenant = 'acme' AND seq = 1",
+            "UPDATE audit SET revision = 2 WHERE tenant = 'acme' AND seq = 1",
+            1,
+        ),
+        (
+            "UPDATE audit SET after = NULL WHERE tenant = 'acme' AND seq = 2",
+            "UPDATE audit SET after = '{\"id\":\"r\"}' WHERE tenant = 'acme' AND seq = 2",
+            2,
+        ),
+        (
+            "UPDATE audit SET before = '{}' WHERE tenant = 'acme' AND seq = 3",
+            "UPDATE audit SET before = NULL WHERE tenant = 'acme' AND seq = 3",
+            3,
+        ),
+    ] {
+        assert_eq!(ctx.execute_raw(sql).await, 1, "{sql}");
+        let (entries, seq, reason) = first_bad(s, "acme").await;
+        assert_eq!((entries, seq), (bad, bad), "{sql}: {reason}");
+        assert!(reason.contains("altered"), "{sql}: {reason}");
+        ctx.execute_raw(undo).await;
+        assert_eq!(s.verify_audit("acme").await.unwrap(), intact(5), "{undo}");
+    }
+}
+
+async fn deleted_audit_entry_is_detected(ctx: &Ctx) {
+    let s = &*ctx.store;
+    audited_tenants(s).await;
+    let n = ctx
+        .execute_raw("DELETE FROM audit WHERE tenant = 'acme' AND seq = 2")
+        .await;
+    assert_eq!(n, 1);
+    let (entries, seq, reason) = first_bad(s, "acme").await;
+    assert_eq!(seq, 3, "the entry after the gap: {reason}");
+    assert_eq!(entries, 2);
+    assert!(reason.contains("missing"), "{reason}");
+    assert!(reason.contains("sequence 3 follows 1"), "{reason}");
+    // New entries go on after the last one; the gap stays visible.
+    assert_eq!(
+        s.append_audit(
+            "acme",
+            &[draft("decision.z", "conv:c9", None, None)],
+            "bob",
+            AT + 9
+        )
+        .await
+        .unwrap(),
+        [6]
+    );
+    assert_eq!(first_bad(s, "acme").await.1, 3);
+
+    // Removing the first entry: the chain then starts at 2.
+    ctx.execute_raw("DELETE FROM audit WHERE tenant = 'other' AND seq = 1")
+        .await;
+    let (entries, seq, reason) = first_bad(s, "other").await;
+    assert_eq!((entries, seq), (1, 2), "{reason}");
+    assert!(reason.contains("missing"), "{reason}");
+}
+
+async fn rehashed_audit_entry_is_detected(ctx: &Ctx) {
+    let s = &*ctx.store;
+    audited_tenants(s).await;
+    // A forger who knows the hash function rewrites entry 3 and its hash: entry 3 is
+    // then self-consistent, but entry 4 no longer follows it.
+    let mut forged = s.audit("acme", &all()).await.unwrap()[2].clone();
+    forged.actor = "mallory".to_owned();
+    forged.hash = rolecall_store::audit::hash_of(&forged);
+    let n = ctx
+        .execute_raw(&format!(
+            "UPDATE audit SET actor = 'mallory', hash = '{}' WHERE tenant = 'acme' AND seq = 3",
+            forged.hash
+        ))
+        .await;
+    assert_eq!(n, 1);
+    let (entries, seq, reason) = first_bad(s, "acme").await;
+    assert_eq!((entries, seq), (4, 4), "{reason}");
+    assert!(reason.contains("previous-hash"), "{reason}");
 }

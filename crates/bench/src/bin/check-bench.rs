@@ -1,7 +1,7 @@
 //! In-process check benchmark: builds the generated tenant's snapshot and times
 //! every check, printing build time, memory, median / p99 per check and throughput.
 //!
-//! `cargo run --release -p rolecall-bench --bin check-bench -- [--users N]
+//! `cargo run --release -p rolecall-bench --bin check-bench -- [--large] [--users N]
 //!  [--conversations N] [--checks N] [--seed N]`
 
 use std::hint::black_box;
@@ -12,26 +12,9 @@ use rolecall_bench::stats::{peak_rss_bytes, rss_bytes, summarize};
 use rolecall_bench::workload::{CheckKind, Sizes, generate};
 use rolecall_core::{Context, Request, ResolvedRequest, Snapshot, load_profile};
 
-fn arg(args: &[String], name: &str, default: usize) -> usize {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let d = Sizes::default();
-    let sizes = Sizes {
-        users: arg(&args, "--users", d.users),
-        roles: arg(&args, "--roles", d.roles),
-        privileges: arg(&args, "--privileges", d.privileges),
-        queues: arg(&args, "--queues", d.queues),
-        conversations: arg(&args, "--conversations", d.conversations),
-        checks: arg(&args, "--checks", d.checks),
-        seed: arg(&args, "--seed", d.seed as usize) as u64,
-    };
+    let sizes = Sizes::from_args(&args);
     println!("workload: {sizes:?}");
     let t = Instant::now();
     let w = generate(sizes);

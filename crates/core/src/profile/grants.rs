@@ -307,6 +307,31 @@ pub fn resolve_role(profile: &Profile, spec: &RoleSpec) -> Result<RoleDef, Vec<R
             });
         }
     }
+    // A locked privilege cannot be turned off.
+    let type_locked = role_type
+        .and_then(|t| profile.role_types.get(t))
+        .map(|t| t.locked.clone())
+        .unwrap_or_default();
+    for (i, (key, value)) in spec.grants.iter().enumerate() {
+        if *value != GrantSpec::Bool(false) {
+            continue;
+        }
+        let Some(q) = profile.privilege(key) else {
+            continue;
+        };
+        let locked_by_type = type_locked.iter().any(|(x, _)| *x == q);
+        let locked_by_role = locked.iter().any(|(x, _)| *x == q);
+        if locked_by_type || locked_by_role {
+            let why = match (locked_by_type, &spec.role_type) {
+                (true, Some(t)) => format!("for role type `{t}`"),
+                _ => "for this role".to_owned(),
+            };
+            problems.push(RoleProblem {
+                field: RoleField::Grant(i),
+                message: format!("`{key}` is locked {why} and cannot be removed"),
+            });
+        }
+    }
     if !problems.is_empty() {
         return Err(problems);
     }

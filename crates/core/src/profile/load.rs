@@ -177,6 +177,8 @@ impl Loader<'_> {
             actions: Vec::new(),
             appointments: Vec::new(),
             management: Vec::new(),
+            invariants: Vec::new(),
+            separation_of_duty: Vec::new(),
             priv_index,
             action_index: FxHashMap::default(),
         };
@@ -191,6 +193,8 @@ impl Loader<'_> {
             .collect();
         p.appointments = self.appointments(&p, &raw.appointment);
         p.management = self.management(&p, &raw.management);
+        p.invariants = self.invariants(&p, &raw.invariant);
+        p.separation_of_duty = self.sod_rules(&p, &raw.separation_of_duty);
         p
     }
 
@@ -1028,6 +1032,25 @@ impl Loader<'_> {
             let Some(requires) = self.expression(p, &a.requires, resource) else {
                 continue;
             };
+            if a.obligations.len() > 64 {
+                self.err(
+                    &a.id.span(),
+                    format!("action `{}` has more than 64 obligations", a.id.get_ref()),
+                );
+            }
+            let mut obligations = Vec::new();
+            for o in &a.obligations {
+                let o = o.get_ref();
+                self.check_id(&o.id, "obligation");
+                if let Some(when) = self.expression(p, &o.when, resource) {
+                    obligations.push(Obligation {
+                        id: o.id.get_ref().clone(),
+                        description: o.description.clone(),
+                        when,
+                        when_text: o.when.get_ref().trim().to_owned(),
+                    });
+                }
+            }
             out.push(Action {
                 id: a.id.get_ref().clone(),
                 name: a.name.clone().unwrap_or_else(|| a.id.get_ref().clone()),
@@ -1037,6 +1060,7 @@ impl Loader<'_> {
                 resource,
                 requires,
                 requires_text: a.requires.get_ref().trim().to_owned(),
+                obligations,
             });
         }
         out
@@ -1070,6 +1094,75 @@ impl Loader<'_> {
                     &action.span(),
                     format!("unknown action `{}`", action.get_ref()),
                 ),
+            }
+        }
+        out
+    }
+
+    fn invariants(&mut self, p: &Profile, raw: &[Spanned<RawInvariant>]) -> Vec<Invariant> {
+        let mut out = Vec::new();
+        for i in raw {
+            let i = i.get_ref();
+            if i.kind.get_ref() != "monotonic" {
+                self.err(
+                    &i.kind.span(),
+                    format!(
+                        "unknown invariant kind `{}`; expected `monotonic`",
+                        i.kind.get_ref()
+                    ),
+                );
+                continue;
+            }
+            let Some(ty) = p.type_id(i.ty.get_ref()) else {
+                self.err(
+                    &i.ty.span(),
+                    format!("unknown resource type `{}`", i.ty.get_ref()),
+                );
+                continue;
+            };
+            let attr = p
+                .types
+                .get(ty)
+                .and_then(|t| t.attribute(i.attribute.get_ref()));
+            let Some(attr) = attr else {
+                self.err(
+                    &i.attribute.span(),
+                    format!(
+                        "`{}` has no attribute `{}`",
+                        i.ty.get_ref(),
+                        i.attribute.get_ref()
+                    ),
+                );
+                continue;
+            };
+            if p.attr_def(ty, attr)
+                .and_then(|d| d.values.as_ref())
+                .is_none()
+            {
+                self.err(
+                    &i.attribute.span(),
+                    format!(
+                        "a monotonic attribute needs ordered `values`; `{}` has none",
+                        i.attribute.get_ref()
+                    ),
+                );
+                continue;
+            }
+            out.push(Invariant::Monotonic {
+                ty,
+                attr,
+                reason: i.reason.clone(),
+            });
+        }
+        out
+    }
+
+    fn sod_rules(&mut self, p: &Profile, raw: &[Spanned<SodRule>]) -> Vec<SodRule> {
+        let mut out = Vec::new();
+        for r in raw {
+            match crate::profile::sod::validate_rule(p, r.get_ref()) {
+                Ok(()) => out.push(r.get_ref().clone()),
+                Err(m) => self.err(&r.span(), m),
             }
         }
         out

@@ -3,10 +3,12 @@
 
 pub mod catalog;
 mod grants;
+pub mod invariants;
 pub(crate) mod load;
 mod model;
 pub(crate) mod raw;
 mod resolve;
+pub mod sod;
 
 pub(crate) use grants::quoted;
 pub use grants::{

@@ -309,6 +309,51 @@ pub struct Action {
     pub requires: Expr,
     /// The requirement as written.
     pub requires_text: String,
+    /// Conditions the caller must apply when the action is allowed (at most 64).
+    pub obligations: Vec<Obligation>,
+}
+
+/// A condition attached to an allowed decision, e.g. "mask agent identities".
+#[derive(Debug, Clone)]
+pub struct Obligation {
+    /// Id the caller acts on, e.g. `mask_agent_identity`.
+    pub id: String,
+    /// What the caller must do.
+    pub description: Option<String>,
+    /// When it applies (evaluated like a requirement, only when the action is allowed).
+    pub when: Expr,
+    /// The condition as written.
+    pub when_text: String,
+}
+
+/// A rule every write must keep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invariant {
+    /// An enum attribute may only move up its declared order (seat: standard → advanced).
+    Monotonic {
+        /// The type.
+        ty: TypeId,
+        /// The attribute.
+        attr: AttrId,
+        /// Why, in the vendor's words.
+        reason: Option<String>,
+    },
+}
+
+/// Privileges and roles no one principal may hold together.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SodRule {
+    /// Id.
+    pub id: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Privileges (id or name), each optionally `NAME: LEVEL`, held together.
+    #[serde(default)]
+    pub privileges: Vec<String>,
+    /// Roles held together.
+    #[serde(default)]
+    pub roles: Vec<String>,
 }
 
 /// The scope an appointment may be made over.
@@ -364,7 +409,13 @@ pub const MANAGEMENT_OPS: &[(&str, &str)] = &[
     ),
     (
         "check.others",
-        "check, explain or list permissions on behalf of other users",
+        "check, explain, look up or list permissions on behalf of other users",
+    ),
+    ("audit.read", "read, export and verify the audit trail"),
+    ("sod.write", "add or remove separation-of-duty rules"),
+    (
+        "impact.read",
+        "preview the impact of a role edit, an assignment or a setting change",
     ),
 ];
 
@@ -399,6 +450,10 @@ pub struct Profile {
     pub appointments: Vec<Appointment>,
     /// Management operation (see [`MANAGEMENT_OPS`]) to the action that governs it.
     pub management: Vec<(String, ActionId)>,
+    /// Rules every write must keep.
+    pub invariants: Vec<Invariant>,
+    /// Separation-of-duty rules every tenant of this profile starts with.
+    pub separation_of_duty: Vec<SodRule>,
     pub(crate) priv_index: FxHashMap<String, PrivId>,
     pub(crate) action_index: FxHashMap<String, ActionId>,
 }

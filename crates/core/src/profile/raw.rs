@@ -72,6 +72,10 @@ pub(crate) struct RawProfile {
     pub appointment: Vec<Spanned<RawAppointment>>,
     #[serde(default)]
     pub management: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    pub invariant: Vec<Spanned<RawInvariant>>,
+    #[serde(default)]
+    pub separation_of_duty: Vec<Spanned<super::SodRule>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -232,6 +236,26 @@ pub(crate) struct RawAction {
     #[serde(default)]
     pub sensitive: bool,
     pub requires: Spanned<String>,
+    #[serde(default)]
+    pub obligations: Vec<Spanned<RawObligation>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawObligation {
+    pub id: Spanned<String>,
+    pub description: Option<String>,
+    pub when: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawInvariant {
+    pub kind: Spanned<String>,
+    #[serde(rename = "type")]
+    pub ty: Spanned<String>,
+    pub attribute: Spanned<String>,
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

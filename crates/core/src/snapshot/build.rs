@@ -15,12 +15,12 @@ use crate::profile::{
 };
 use crate::state::{Scope, StateError, StatePath, TenantState};
 
-struct Builder {
+pub(crate) struct Builder {
     errors: Vec<StateError>,
 }
 
 impl Builder {
-    fn err(&mut self, at: StatePath, message: impl Into<String>) {
+    pub(crate) fn err(&mut self, at: StatePath, message: impl Into<String>) {
         self.errors.push(StateError {
             at,
             message: message.into(),
@@ -484,9 +484,20 @@ impl Snapshot {
             }
         }
 
+        let sod = super::sod::compile(&mut b, p, &layout, &role_index, &state.sod_rules);
         if !b.errors.is_empty() {
             return Err(b.errors);
         }
+        let obligations = p
+            .actions
+            .iter()
+            .map(|a| {
+                a.obligations
+                    .iter()
+                    .map(|o| compile(p, &layout, a.resource, &o.when))
+                    .collect()
+            })
+            .collect();
         let programs = p
             .actions
             .iter()
@@ -508,6 +519,8 @@ impl Snapshot {
             org_enter,
             org_exit,
             programs,
+            obligations,
+            sod,
             appoint_targets,
             profile,
         })

@@ -393,6 +393,43 @@ impl Snapshot {
             now,
             context,
         };
-        ev.eval(program).into()
+        self.with_obligations(&ev, r.action, ev.eval(program).into())
+    }
+
+    /// Adds the obligations that apply to an allowed decision.
+    #[inline]
+    pub(crate) fn with_obligations(
+        &self,
+        ev: &Eval<'_>,
+        action: usize,
+        mut d: Decision,
+    ) -> Decision {
+        if d.allowed
+            && let Some(obl) = self.obligations.get(action)
+        {
+            for (i, node) in obl.iter().enumerate().take(64) {
+                if ev.eval(node).unwrap_or(true) {
+                    d.obligations |= 1u64 << i;
+                }
+            }
+        }
+        d
+    }
+
+    /// The ids of the obligations set in `bits` for `action`.
+    pub fn obligation_ids(&self, action: &str, bits: u64) -> Vec<&str> {
+        let Some(a) = self
+            .profile
+            .action(action)
+            .and_then(|a| self.profile.actions.get(a))
+        else {
+            return Vec::new();
+        };
+        a.obligations
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i < 64 && bits & (1u64 << i) != 0)
+            .map(|(_, o)| o.id.as_str())
+            .collect()
     }
 }

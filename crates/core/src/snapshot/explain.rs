@@ -136,7 +136,7 @@ impl Snapshot {
             now: req.now,
             context: req.context,
         };
-        let decision: Decision = ev.eval(program).into();
+        let decision = self.with_obligations(&ev, r.action, ev.eval(program).into());
         let tree = ev.explain(program);
         let mut reasons = Vec::new();
         collect_reasons(&tree, decision.allowed, &mut reasons);

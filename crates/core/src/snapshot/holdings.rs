@@ -137,3 +137,76 @@ impl Snapshot {
         out
     }
 }
+
+impl Snapshot {
+    /// What decides a user's privileges: each unexpired grant as (scope, privilege
+    /// set), sorted. Two snapshots agree on every decision about a user's privileges
+    /// when their fingerprints (and the relations involved) are equal.
+    pub fn grant_fingerprint(&self, user: &str, now: i64) -> Vec<(String, Vec<u64>)> {
+        let Some(u) = self
+            .entity(crate::profile::USER, user)
+            .and_then(|u| self.users.get(u as usize))
+        else {
+            return Vec::new();
+        };
+        let words = self.layout.words;
+        let mut out: Vec<(String, Vec<u64>)> = u
+            .all
+            .iter()
+            .filter(|g| g.expires > now)
+            .map(|g| {
+                let scope = match &g.scope {
+                    ScopeC::Tenant => "tenant".to_owned(),
+                    ScopeC::Orgs(ids) => format!(
+                        "orgs:{}",
+                        ids.iter()
+                            .filter_map(|e| self.entity_id(crate::profile::ORG_UNIT, *e))
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    ),
+                    ScopeC::Queues(ids) => format!(
+                        "queues:{}",
+                        ids.iter()
+                            .filter_map(|e| self.entity_id(crate::profile::QUEUE, *e))
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    ),
+                };
+                let s = g.set as usize * words;
+                (
+                    scope,
+                    self.sets
+                        .get(s..s + words)
+                        .map(<[u64]>::to_vec)
+                        .unwrap_or_default(),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Whether `user` may perform `action` on at least one resource of its type
+    /// (the tenant itself for tenant actions).
+    pub fn allowed_anywhere(&self, user: &str, action: &str, now: i64) -> bool {
+        let p = &self.profile;
+        let (Some(a), Some(u)) = (p.action(action), self.entity(crate::profile::USER, user)) else {
+            return false;
+        };
+        let ty = p.actions.get(a).map_or(0, |x| x.resource);
+        let ctx = crate::decision::Context::new();
+        (0..self.entity_count(ty) as u32).any(|e| {
+            self.check_resolved(
+                &ResolvedRequest {
+                    principal: u,
+                    action: a,
+                    resource_type: ty,
+                    resource: e,
+                },
+                &ctx,
+                now,
+            )
+            .allowed
+        })
+    }
+}

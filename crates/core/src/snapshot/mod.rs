@@ -9,7 +9,9 @@ mod build;
 mod eval;
 mod explain;
 mod holdings;
+mod lookup;
 mod program;
+pub mod sod;
 mod tables;
 
 use std::sync::Arc;
@@ -20,6 +22,7 @@ pub(crate) use eval::Eval;
 pub use explain::{ExplainNode, Explanation, Outcome};
 pub use holdings::HeldPrivilege;
 pub(crate) use program::{Node, PathC, TermC};
+pub use sod::SodViolation;
 pub(crate) use tables::{Anchor, AttrVal, EntityTable, RelStore, ScopeC, UserGrants};
 
 use crate::profile::{ActionId, Profile, TypeId};
@@ -48,6 +51,10 @@ pub struct Snapshot {
     pub(crate) org_exit: Vec<u32>,
     /// Compiled requirement of each action.
     pub(crate) programs: Vec<Node>,
+    /// Compiled obligation conditions of each action.
+    pub(crate) obligations: Vec<Vec<Node>>,
+    /// Separation-of-duty rules (profile's, then the tenant's), compiled.
+    pub(crate) sod: Vec<sod::SodC>,
     /// Compiled appointment targets, by appointment index.
     pub(crate) appoint_targets: Vec<Option<Node>>,
 }

@@ -253,7 +253,15 @@ pub fn case(seed: u64, requests: usize) -> Case {
             t.push_str(&format!("defaults = {{ {} = {dv} }}\n", q.id));
         }
         t.push('\n');
-        role_types.push((id, q.id.clone()));
+        // A locked privilege cannot be turned off, so only a distinct default may be.
+        role_types.push((
+            id,
+            if q.id != p.id {
+                q.id.clone()
+            } else {
+                String::new()
+            },
+        ));
     }
     let nr = rng.random_range(1..6);
     let mut role_ids: Vec<String> = Vec::new();
@@ -273,7 +281,10 @@ pub fn case(seed: u64, requests: usize) -> Case {
         if !role_types.is_empty() && rng.random_bool(0.4) {
             let (rt, default_priv) = pick(rng, role_types);
             role_type = Some(rt.clone());
-            if rng.random_bool(0.5) && !grants.iter().any(|(p, _)| p == default_priv) {
+            if !default_priv.is_empty()
+                && rng.random_bool(0.5)
+                && !grants.iter().any(|(p, _)| p == default_priv)
+            {
                 parts.push(format!("{default_priv} = false"));
                 grants.push((default_priv.clone(), GrantSpec::Bool(false)));
             }
@@ -480,6 +491,7 @@ pub fn case(seed: u64, requests: usize) -> Case {
         settings.push(("s_int".to_owned(), Value::Int(rng.random_range(0..4))));
     }
     let state = TenantState {
+        sod_rules: Vec::new(),
         tenant_id: "t".into(),
         tenant_name: None,
         settings,

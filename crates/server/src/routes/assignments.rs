@@ -188,46 +188,11 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateAssignment>,
 ) -> ApiResult<(StatusCode, Json<WriteResponse>)> {
     let t = tenant_for(&s, &caller, &tenant)?;
-    valid_id(&body.principal, "user")?;
-    valid_id(&body.role, "role")?;
     let cur = t.current();
-    let id = match body.id {
-        Some(id) => {
-            valid_id(&id, "assignment")?;
-            if cur.mem.state.assignments.iter().any(|a| a.id == id) {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "exists",
-                    format!("assignment `{id}` already exists"),
-                ));
-            }
-            id
-        }
-        None => format!("as_{}", uuid::Uuid::new_v4().simple()),
-    };
-    if cur
-        .snapshot
-        .entity(rolecall_core::profile::USER, &body.principal)
-        .is_none()
-    {
-        return Err(ApiError::invalid(format!(
-            "unknown user `{}`",
-            body.principal
-        )));
-    }
-    if !cur.snapshot.has_role(&body.role) {
-        return Err(ApiError::invalid(format!("unknown role `{}`", body.role)));
-    }
-    let scope: Scope = body.scope.map(Into::into).unwrap_or_default();
+    let a = assignment_from(&cur, body)?;
     let time = now();
-    assignment_allowed(&cur, &caller, &body.role, &body.principal, &scope, time)?;
-    let a = Assignment {
-        id,
-        principal: body.principal,
-        role: body.role,
-        scope,
-        expires_at: body.expires_at,
-    };
+    assignment_allowed(&cur, &caller, &a.role, &a.principal, &a.scope, time)?;
+
     let (aid, arole, aprincipal, ascope) = (
         a.id.clone(),
         a.role.clone(),
@@ -289,4 +254,56 @@ pub async fn delete(
         .await?;
     s.saw_revision(&t.id, rev);
     Ok(Json(WriteResponse { revision: rev }))
+}
+
+/// The assignment a create (or an impact preview) describes, validated.
+pub(crate) fn assignment_from(
+    cur: &crate::tenant::Current,
+    body: CreateAssignment,
+) -> ApiResult<Assignment> {
+    valid_id(&body.principal, "user")?;
+    valid_id(&body.role, "role")?;
+    let id = match body.id {
+        Some(id) => {
+            valid_id(&id, "assignment")?;
+            if cur.mem.state.assignments.iter().any(|a| a.id == id) {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "exists",
+                    format!("assignment `{id}` already exists"),
+                ));
+            }
+            id
+        }
+        None => format!("as_{}", uuid::Uuid::new_v4().simple()),
+    };
+    if cur
+        .snapshot
+        .entity(rolecall_core::profile::USER, &body.principal)
+        .is_none()
+    {
+        return Err(ApiError::invalid(format!(
+            "unknown user `{}`",
+            body.principal
+        )));
+    }
+    if !cur.snapshot.has_role(&body.role) {
+        return Err(ApiError::invalid(format!("unknown role `{}`", body.role)));
+    }
+    let scope: Scope = body.scope.map(Into::into).unwrap_or_default();
+    Ok(Assignment {
+        id,
+        principal: body.principal,
+        role: body.role,
+        scope,
+        expires_at: body.expires_at,
+    })
+}
+
+/// The change an impact preview of an assignment stands for.
+pub(crate) fn preview_change(
+    cur: &crate::tenant::Current,
+    body: CreateAssignment,
+) -> ApiResult<Change> {
+    assignment_from(cur, body).map(Change::PutAssignment)
 }

@@ -17,6 +17,7 @@ use crate::auth::Caller;
 use crate::authz::{Subject, authorize};
 use crate::error::{ApiError, ApiResult, ErrorDetail};
 use crate::tenant::Current;
+use rolecall_store::AuditDraft;
 
 /// `{"type": "conversation", "id": "c1"}`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -92,6 +93,10 @@ pub struct CheckResponse {
     /// The evaluation, when asked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<ExplanationView>,
+    /// Conditions the caller must apply to an allowed decision (e.g.
+    /// `mask_agent_identity`), as the action's profile declares them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub obligations: Vec<String>,
 }
 
 /// Up to the batch limit (default 1,000) checks.
@@ -121,6 +126,37 @@ pub struct BatchItem {
     /// Why it could not be evaluated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorDetail>,
+    /// Obligations that apply.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub obligations: Vec<String>,
+}
+
+/// The audit entry of a decision on an action the profile marks sensitive
+/// (listen, whisper, barge, take over, recordings, PII erasure).
+fn decision_draft(
+    cur: &Current,
+    c: &CheckRequest,
+    d: &rolecall_core::Decision,
+) -> Option<AuditDraft> {
+    let a = cur
+        .profile
+        .action(&c.action)
+        .and_then(|a| cur.profile.actions.get(a))?;
+    if !a.sensitive {
+        return None;
+    }
+    Some(AuditDraft {
+        action: format!("decision.{}", a.id),
+        target: format!("{}:{}", c.resource.ty, c.resource.id),
+        before: None,
+        after: serde_json::to_string(&serde_json::json!({
+            "principal": c.principal,
+            "allowed": d.allowed,
+            "error": d.error.as_ref().map(|e| e.to_string()),
+            "obligations": cur.snapshot.obligation_ids(&c.action, d.obligations),
+        }))
+        .ok(),
+    })
 }
 
 fn node_view(n: ExplainNode) -> ExplainNodeView {
@@ -262,11 +298,22 @@ async fn decide(
         return Err(ApiError::invalid(e.to_string()));
     }
     s.metrics.decision(&t.id, &decision);
+    if let Some(draft) = decision_draft(&cur, &body, &decision) {
+        s.store
+            .append_audit(&t.id, &[draft], &caller.actor(), now())
+            .await?;
+    }
     Ok(Json(CheckResponse {
         allowed: decision.allowed,
         revision: cur.revision,
         error: decision.error.as_ref().map(error_detail),
         explanation,
+        obligations: cur
+            .snapshot
+            .obligation_ids(&body.action, decision.obligations)
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
     }))
 }
 
@@ -290,6 +337,7 @@ pub async fn check_batch(
     let time = now();
     let mut results = Vec::with_capacity(body.checks.len());
     let (mut allowed, mut denied) = (0u64, 0u64);
+    let mut drafts = Vec::new();
     for c in &body.checks {
         may_check_for(&cur, &caller, &c.principal)?;
         let ctx = context(&c.context)?;
@@ -306,10 +354,24 @@ pub async fn check_batch(
         } else {
             denied += 1;
         }
+        if let Some(draft) = decision_draft(&cur, c, &d) {
+            drafts.push(draft);
+        }
         results.push(BatchItem {
             allowed: d.allowed,
             error: d.error.as_ref().map(error_detail),
+            obligations: cur
+                .snapshot
+                .obligation_ids(&c.action, d.obligations)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
         });
+    }
+    if !drafts.is_empty() {
+        s.store
+            .append_audit(&t.id, &drafts, &caller.actor(), time)
+            .await?;
     }
     s.metrics
         .decisions

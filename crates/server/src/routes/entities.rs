@@ -134,11 +134,12 @@ fn view(p: &Profile, snap: &Snapshot, e: &Entity) -> EntityView {
     {
         for (ri, r) in def.relations.iter().enumerate() {
             if r.inverse.is_some() {
-                let ids: Vec<String> = snap
+                let mut ids: Vec<String> = snap
                     .related(ty, me, ri)
                     .iter()
                     .filter_map(|t| snap.entity_id(r.target, *t).map(str::to_owned))
                     .collect();
+                ids.sort();
                 if !ids.is_empty() {
                     relations.insert(r.name.clone(), ids);
                 }
@@ -343,7 +344,9 @@ async fn list(
     let t = tenant_for(&s, &caller, &tenant)?;
     let cur = t.at_least(q.at_least_revision, REVISION_WAIT).await?;
     let (_, ty) = type_of(&cur.profile, kind, resource_type.as_deref())?;
-    let items = cur
+    // By id, as documented: the state in memory keeps write order, the store loads by id,
+    // and the same state must read the same before and after a restart.
+    let mut items: Vec<EntityView> = cur
         .mem
         .state
         .entities
@@ -351,6 +354,7 @@ async fn list(
         .filter(|e| e.ty == ty)
         .map(|e| view(&cur.profile, &cur.snapshot, e))
         .collect();
+    items.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(Json(EntityList {
         items,
         revision: cur.revision,

@@ -2,12 +2,15 @@
 //! Extractors here turn every rejection into the API's JSON error.
 
 mod assignments;
+mod audit;
 mod decisions;
 mod entities;
+mod lookup;
 mod ops;
 mod relations;
 mod roles;
 mod settings;
+mod sod;
 mod tenants;
 mod tokens;
 
@@ -132,6 +135,26 @@ pub fn router() -> Router<Arc<AppState>> {
             put(tokens::not_allowed).delete(tokens::revoke),
         )
         .method_not_allowed_fallback(ops::method_not_allowed)
+        .route("/v1/tenants/{tenant}/audit", get(audit::list))
+        .route("/v1/tenants/{tenant}/audit/verify", get(audit::verify))
+        .route(
+            "/v1/tenants/{tenant}/sod-rules",
+            get(sod::list).post(sod::put),
+        )
+        .route(
+            "/v1/tenants/{tenant}/sod-rules/{id}",
+            axum::routing::delete(sod::delete),
+        )
+        .route("/v1/tenants/{tenant}/sod-violations", get(sod::violations))
+        .route(
+            "/v1/tenants/{tenant}/lookup/subjects",
+            post(lookup::subjects),
+        )
+        .route(
+            "/v1/tenants/{tenant}/lookup/resources",
+            post(lookup::resources),
+        )
+        .route("/v1/tenants/{tenant}/impact", post(lookup::impact))
         .fallback(ops::not_found)
 }
 

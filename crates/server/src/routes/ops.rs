@@ -29,6 +29,9 @@ use crate::error::ApiError;
         super::settings::get_all, super::settings::put,
         super::decisions::check, super::decisions::check_batch, super::decisions::explain, super::decisions::permissions,
         super::tokens::create, super::tokens::list, super::tokens::revoke,
+        super::audit::list, super::audit::verify,
+        super::sod::list, super::sod::put, super::sod::delete, super::sod::violations,
+        super::lookup::subjects, super::lookup::resources, super::lookup::impact,
         healthz, metrics,
     ),
     modifiers(&Bearer)

@@ -183,6 +183,8 @@ pub async fn read(
             });
         }
     }
+    // One order whatever the write history (memory keeps write order; the store, its own).
+    tuples.sort_by(|a, b| (&a.relation, &a.subject).cmp(&(&b.relation, &b.subject)));
     Ok(Json(RelationList {
         tuples,
         revision: cur.revision,

@@ -333,41 +333,7 @@ pub async fn create(
             format!("role `{}` already exists", body.id),
         ));
     }
-    let mut spec = match &body.copy_of {
-        Some(src) => {
-            if let Some(d) = cur.profile.role(src) {
-                spec_of(&cur.profile, d)
-            } else {
-                cur.mem
-                    .state
-                    .roles
-                    .iter()
-                    .find(|r| &r.id == src)
-                    .cloned()
-                    .ok_or_else(|| ApiError::invalid(format!("`copy_of`: unknown role `{src}`")))?
-            }
-        }
-        None => RoleSpec::default(),
-    };
-    spec.id = body.id.clone();
-    if body.copy_of.is_some() && body.name.is_none() {
-        spec.name = Some(format!("{} (copy)", spec.name.clone().unwrap_or_default()));
-    }
-    if let Some(n) = body.name {
-        spec.name = Some(n);
-    }
-    if body.description.is_some() {
-        spec.description = body.description;
-    }
-    if body.role_type.is_some() {
-        spec.role_type = body.role_type;
-    }
-    if let Some(i) = body.includes {
-        spec.includes = i;
-    }
-    if let Some(g) = &body.grants {
-        spec.grants = grant_specs(g)?;
-    }
+    let spec = spec_for(&cur, body, None)?;
     let revision = write_role(&s, &caller, &t, spec, None).await?;
     Ok((StatusCode::CREATED, Json(WriteResponse { revision })))
 }
@@ -455,4 +421,78 @@ pub async fn delete(
         .await?;
     s.saw_revision(&t.id, rev);
     Ok(Json(WriteResponse { revision: rev }))
+}
+
+/// The spec a create (or an impact preview) describes: `copy_of` or `base` first,
+/// then the fields given.
+pub(crate) fn spec_for(
+    cur: &Current,
+    body: CreateRole,
+    base: Option<RoleSpec>,
+) -> ApiResult<RoleSpec> {
+    let mut spec = match &body.copy_of {
+        Some(src) => {
+            if let Some(d) = cur.profile.role(src) {
+                spec_of(&cur.profile, d)
+            } else {
+                cur.mem
+                    .state
+                    .roles
+                    .iter()
+                    .find(|r| &r.id == src)
+                    .cloned()
+                    .ok_or_else(|| ApiError::invalid(format!("`copy_of`: unknown role `{src}`")))?
+            }
+        }
+        None => base.unwrap_or_default(),
+    };
+    spec.id = body.id.clone();
+    if body.copy_of.is_some() && body.name.is_none() {
+        spec.name = Some(format!("{} (copy)", spec.name.clone().unwrap_or_default()));
+    }
+    if let Some(n) = body.name {
+        spec.name = Some(n);
+    }
+    if body.description.is_some() {
+        spec.description = body.description;
+    }
+    if body.role_type.is_some() {
+        spec.role_type = body.role_type;
+    }
+    if let Some(i) = body.includes {
+        spec.includes = i;
+    }
+    if let Some(g) = &body.grants {
+        spec.grants = grant_specs(g)?;
+    }
+    Ok(spec)
+}
+
+/// The change an impact preview of `body` stands for: an edit of an existing custom
+/// role (fields given replace its own), or a new role.
+pub(crate) fn preview_change(cur: &Current, body: CreateRole) -> ApiResult<Change> {
+    valid_id(&body.id, "role")?;
+    if cur.profile.role(&body.id).is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "read_only",
+            format!(
+                "role `{}` is a template and read-only; preview a copy",
+                body.id
+            ),
+        ));
+    }
+    let existing = cur
+        .mem
+        .state
+        .roles
+        .iter()
+        .find(|r| r.id == body.id)
+        .cloned();
+    let version = version_of(cur, &body.id).map_or(1, |v| v + 1);
+    let spec = spec_for(cur, body, existing)?;
+    Ok(Change::PutRole {
+        role: spec,
+        version,
+    })
 }

@@ -99,11 +99,31 @@ pub async fn put(
     let t = tenant_for(&s, &caller, &tenant)?;
     let cur = t.current();
     authorize(&cur.snapshot, &caller, "settings.write", None, now())?;
+    let changes = changes(&cur, &body)?;
+    let rev = t
+        .write(
+            s.store.as_ref(),
+            changes,
+            &caller.actor(),
+            None,
+            now(),
+            |_, _, _| Ok(()),
+        )
+        .await?;
+    s.saw_revision(&t.id, rev);
+    Ok(Json(WriteResponse { revision: rev }))
+}
+
+/// The changes a settings body describes, validated against the profile.
+pub(crate) fn changes(
+    cur: &crate::tenant::Current,
+    body: &BTreeMap<String, serde_json::Value>,
+) -> ApiResult<Vec<Change>> {
     if body.is_empty() {
         return Err(ApiError::bad_request("no setting given"));
     }
     let mut changes = Vec::new();
-    for (k, v) in &body {
+    for (k, v) in body {
         let d = cur
             .profile
             .settings
@@ -138,16 +158,5 @@ pub async fn put(
             value,
         });
     }
-    let rev = t
-        .write(
-            s.store.as_ref(),
-            changes,
-            &caller.actor(),
-            None,
-            now(),
-            |_, _, _| Ok(()),
-        )
-        .await?;
-    s.saw_revision(&t.id, rev);
-    Ok(Json(WriteResponse { revision: rev }))
+    Ok(changes)
 }

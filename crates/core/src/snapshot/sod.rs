@@ -1,0 +1,135 @@
+//! Separation of duty, compiled: the bits and roles of each rule, and the users who
+//! hold every part of one.
+
+use rustc_hash::FxHashMap;
+
+use super::Snapshot;
+use super::bits::{Layout, test_bit};
+use super::build::Builder;
+use crate::profile::{Profile, SodRule, USER, sod::resolve_entry};
+use crate::state::StatePath;
+
+/// A compiled rule.
+#[derive(Debug, Clone)]
+pub(crate) struct SodC {
+    pub id: String,
+    pub name: String,
+    /// (bit, label) of each privilege entry.
+    pub needs: Vec<(u32, String)>,
+    /// (role index, id) of each role entry.
+    pub roles: Vec<(u32, String)>,
+}
+
+/// A principal holding every part of a rule.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SodViolation {
+    /// The rule's id.
+    pub rule: String,
+    /// The rule's name.
+    pub name: String,
+    /// The user.
+    pub user: String,
+    /// What they hold together.
+    pub holding: Vec<String>,
+}
+
+pub(crate) fn compile(
+    b: &mut Builder,
+    p: &Profile,
+    layout: &Layout,
+    role_index: &FxHashMap<String, u32>,
+    tenant: &[SodRule],
+) -> Vec<SodC> {
+    let mut out = Vec::new();
+    let all = p
+        .separation_of_duty
+        .iter()
+        .map(|r| (None, r))
+        .chain(tenant.iter().enumerate().map(|(i, r)| (Some(i), r)));
+    for (i, rule) in all {
+        let at = || i.map_or(StatePath::Tenant, StatePath::SodRule);
+        if let Err(m) = crate::profile::sod::validate_rule(p, rule) {
+            b.err(at(), m);
+            continue;
+        }
+        if let Some(dup) = out.iter().find(|x: &&SodC| x.id == rule.id) {
+            b.err(
+                at(),
+                format!("separation-of-duty rule id `{}` is used twice", dup.id),
+            );
+            continue;
+        }
+        let mut needs = Vec::new();
+        for e in &rule.privileges {
+            if let Ok((q, need)) = resolve_entry(p, e)
+                && let Some(bit) = layout.bit(q, need)
+            {
+                needs.push((bit, e.clone()));
+            }
+        }
+        let mut roles = Vec::new();
+        for r in &rule.roles {
+            match role_index.get(r) {
+                Some(&x) => roles.push((x, r.clone())),
+                None => b.err(
+                    at(),
+                    format!("separation-of-duty rule `{}`: unknown role `{r}`", rule.id),
+                ),
+            }
+        }
+        out.push(SodC {
+            id: rule.id.clone(),
+            name: rule.name.clone().unwrap_or_else(|| rule.id.clone()),
+            needs,
+            roles,
+        });
+    }
+    out
+}
+
+impl Snapshot {
+    /// Every user who holds all parts of a separation-of-duty rule (anywhere in the
+    /// tenant, through unexpired assignments), by rule then user.
+    pub fn sod_violations(&self, now: i64) -> Vec<SodViolation> {
+        let mut out = Vec::new();
+        if self.sod.is_empty() {
+            return out;
+        }
+        let words = self.layout.words;
+        for (u, grants) in self.users.iter().enumerate() {
+            let mut set = vec![0u64; words];
+            let mut roles: Vec<u32> = Vec::new();
+            for g in grants.all.iter().filter(|g| g.expires > now) {
+                let s = g.set as usize * words;
+                for (w, x) in set
+                    .iter_mut()
+                    .zip(self.sets.get(s..s + words).unwrap_or(&[]))
+                {
+                    *w |= *x;
+                }
+                if let Some(r) = self.roles.get(g.role as usize) {
+                    roles.extend(r.closure.iter().copied());
+                }
+            }
+            for rule in &self.sod {
+                let privs = rule.needs.iter().all(|(bit, _)| test_bit(&set, *bit));
+                let has_roles = rule.roles.iter().all(|(r, _)| roles.contains(r));
+                if privs && has_roles {
+                    out.push(SodViolation {
+                        rule: rule.id.clone(),
+                        name: rule.name.clone(),
+                        user: self.entity_id(USER, u as u32).unwrap_or("?").to_owned(),
+                        holding: rule
+                            .needs
+                            .iter()
+                            .map(|(_, l)| l.clone())
+                            .chain(rule.roles.iter().map(|(_, r)| format!("role {r}")))
+                            .collect(),
+                    });
+                }
+            }
+        }
+        out.sort_by(|a, b| (&a.rule, &a.user).cmp(&(&b.rule, &b.user)));
+        out
+    }
+}

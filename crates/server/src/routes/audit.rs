@@ -1,0 +1,212 @@
+//! The audit trail: filtered, paged, exported as JSON lines or CSV, and verified.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use rolecall_store::{AuditFilter, AuditRecord};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{ApiPath, ApiQuery, tenant_for};
+use crate::app::{AppState, now};
+use crate::auth::Caller;
+use crate::authz::authorize;
+use crate::error::{ApiError, ApiResult};
+
+/// Filters and paging.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Only this actor (e.g. `user:alice`).
+    pub actor: Option<String>,
+    /// Only this target (e.g. `role:team_lead`, `user:bob`).
+    pub target: Option<String>,
+    /// Only actions starting with this (e.g. `role.`, `decision.`).
+    pub action: Option<String>,
+    /// From this time (Unix seconds).
+    pub from: Option<i64>,
+    /// Before this time (Unix seconds).
+    pub to: Option<i64>,
+    /// Entries after this sequence number (the previous page's `next_after`).
+    pub after: Option<u64>,
+    /// Page size (default 100, at most 10,000).
+    pub limit: Option<u32>,
+    /// `json` (default), `jsonl` or `csv`.
+    pub format: Option<String>,
+}
+
+/// One audit entry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEntry {
+    /// Position in the chain.
+    pub seq: u64,
+    /// Tenant revision.
+    pub revision: u64,
+    /// Unix seconds.
+    pub at: i64,
+    /// Who.
+    pub actor: String,
+    /// What happened.
+    pub action: String,
+    /// To what.
+    pub target: String,
+    /// Before (JSON).
+    #[schema(value_type = Object)]
+    pub before: Option<serde_json::Value>,
+    /// After (JSON).
+    #[schema(value_type = Object)]
+    pub after: Option<serde_json::Value>,
+    /// Previous entry's hash.
+    pub prev_hash: String,
+    /// This entry's hash.
+    pub hash: String,
+}
+
+/// A page of entries.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditPage {
+    /// Entries, ascending.
+    pub entries: Vec<AuditEntry>,
+    /// Pass as `after` for the next page (absent on the last page).
+    pub next_after: Option<u64>,
+}
+
+fn entry(r: AuditRecord) -> AuditEntry {
+    let parse = |s: Option<String>| s.and_then(|x| serde_json::from_str(&x).ok());
+    AuditEntry {
+        seq: r.seq,
+        revision: r.revision,
+        at: r.at,
+        actor: r.actor,
+        action: r.action,
+        target: r.target,
+        before: parse(r.before),
+        after: parse(r.after),
+        prev_hash: r.prev_hash,
+        hash: r.hash,
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// The audit trail (operator or `audit.read`).
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/audit", params(("tenant" = String, Path,), AuditQuery), responses((status = 200, body = AuditPage, description = "JSON; or JSON lines / CSV with `format`")), security(("bearer" = [])))]
+pub async fn list(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    ApiPath(tenant): ApiPath<String>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Response> {
+    let t = tenant_for(&s, &caller, &tenant)?;
+    authorize(&t.current().snapshot, &caller, "audit.read", None, now())?;
+    let format = q.format.as_deref().unwrap_or("json");
+    if !matches!(format, "json" | "jsonl" | "csv") {
+        return Err(ApiError::bad_request(format!(
+            "unknown format `{format}`; expected json, jsonl or csv"
+        )));
+    }
+    let limit = q
+        .limit
+        .unwrap_or(if format == "json" { 100 } else { 10_000 })
+        .clamp(1, 10_000);
+    let filter = AuditFilter {
+        actor: q.actor,
+        target: q.target,
+        action: q.action,
+        from: q.from,
+        to: q.to,
+        after_seq: q.after,
+        limit,
+    };
+    let rows = s.store.audit(&tenant, &filter).await?;
+    let full = rows.len() as u32 == limit;
+    let entries: Vec<AuditEntry> = rows.into_iter().map(entry).collect();
+    match format {
+        "jsonl" => {
+            let body: String = entries
+                .iter()
+                .filter_map(|e| serde_json::to_string(e).ok())
+                .map(|l| l + "\n")
+                .collect();
+            Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
+        }
+        "csv" => {
+            let mut body =
+                String::from("seq,revision,at,actor,action,target,before,after,prev_hash,hash\n");
+            for e in &entries {
+                let j = |v: &Option<serde_json::Value>| {
+                    v.as_ref().map(|x| x.to_string()).unwrap_or_default()
+                };
+                body.push_str(
+                    &[
+                        e.seq.to_string(),
+                        e.revision.to_string(),
+                        e.at.to_string(),
+                        csv_field(&e.actor),
+                        csv_field(&e.action),
+                        csv_field(&e.target),
+                        csv_field(&j(&e.before)),
+                        csv_field(&j(&e.after)),
+                        e.prev_hash.clone(),
+                        e.hash.clone(),
+                    ]
+                    .join(","),
+                );
+                body.push('\n');
+            }
+            Ok(([(header::CONTENT_TYPE, "text/csv")], body).into_response())
+        }
+        _ => {
+            let next_after = if full {
+                entries.last().map(|e| e.seq)
+            } else {
+                None
+            };
+            Ok(Json(AuditPage {
+                entries,
+                next_after,
+            })
+            .into_response())
+        }
+    }
+}
+
+/// The chain's verification.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditVerify {
+    /// Entries checked.
+    pub entries: u64,
+    /// Every hash matched.
+    pub intact: bool,
+    /// The first entry that does not match.
+    pub first_bad_seq: Option<u64>,
+    /// Why.
+    pub reason: Option<String>,
+}
+
+/// Verifies the audit chain (operator or `audit.read`).
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/audit/verify", params(("tenant" = String, Path,)), responses((status = 200, body = AuditVerify)), security(("bearer" = [])))]
+pub async fn verify(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    ApiPath(tenant): ApiPath<String>,
+) -> ApiResult<Json<AuditVerify>> {
+    let t = tenant_for(&s, &caller, &tenant)?;
+    authorize(&t.current().snapshot, &caller, "audit.read", None, now())?;
+    let v = s.store.verify_audit(&tenant).await?;
+    Ok(Json(AuditVerify {
+        entries: v.entries,
+        intact: v.first_bad.is_none(),
+        first_bad_seq: v.first_bad.as_ref().map(|(s, _)| *s),
+        reason: v.first_bad.map(|(_, r)| r),
+    }))
+}
