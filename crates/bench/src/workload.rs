@@ -308,6 +308,7 @@ pub fn generate(s: Sizes) -> Workload {
         entities,
         roles,
         assignments,
+        ..TenantState::default()
     };
     let mut checks = Vec::with_capacity(s.checks);
     for i in 0..s.checks {

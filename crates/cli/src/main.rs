@@ -28,6 +28,15 @@ enum Command {
         #[command(subcommand)]
         command: commands::token::Command,
     },
+    /// Verify or export a tenant's audit trail in the database.
+    Audit {
+        #[command(subcommand)]
+        command: commands::audit::Command,
+    },
+    /// Every user who may perform an action on a resource of a world.
+    WhoCan(commands::lookup::WhoCan),
+    /// Every resource of the action's type a user of a world may act on.
+    WhatCan(commands::lookup::WhatCan),
     /// Check a profile file: syntax, references, expressions, role templates.
     Validate {
         /// Profile files (TOML).
@@ -83,6 +92,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => commands::serve::run(args),
         Command::Token { command } => commands::token::run(command),
+        Command::Audit { command } => commands::audit::run(command),
+        Command::WhoCan(a) => commands::lookup::who_can(a),
+        Command::WhatCan(a) => commands::lookup::what_can(a),
         Command::Validate { profiles } => commands::validate::run(&profiles),
         Command::Catalog { profile } => commands::catalog::run(&profile),
         Command::Check {

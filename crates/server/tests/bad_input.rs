@@ -257,6 +257,8 @@ fn fill(template: &str, tenant: &str, token_id: &str) -> String {
         "a_ag"
     } else if template.contains("/tokens/") {
         token_id
+    } else if template.contains("/sod-rules/") {
+        "sod1"
     } else {
         ""
     };
@@ -301,6 +303,14 @@ fn good_body(method: &str, template: &str) -> Body {
         ("POST", "/check/batch") => json!({"checks": [check_body()]}),
         ("POST", "/tokens") => json!({"principal": "ag"}),
         ("PUT", "/tokens/{id}") => json!({}),
+        ("POST", "/sod-rules") => json!({"id": "sod9", "roles": ["agent", "administrator"]}),
+        ("POST", "/lookup/subjects") => {
+            json!({"action": "agent.status.view_all", "resource": {"type": "user", "id": "bob"}})
+        }
+        ("POST", "/lookup/resources") => {
+            json!({"principal": "ag", "action": "agent.status.view_all"})
+        }
+        ("POST", "/impact") => json!({"settings": {"default_auto_logout_timeout": 600}}),
         _ => return Body::None,
     };
     Body::Json(v)
@@ -2176,6 +2186,169 @@ fn specific_cases(rev: u64, token_id: &str) -> Vec<Case> {
         403,
         &["tokens.write"],
     ));
+    // ---- audit, separation of duty, lookups, impact ---------------------------------
+    let r = route("GET", "/v1/tenants/{tenant}/audit");
+    c.push(case(
+        r,
+        t("/audit?format=xml"),
+        Tok::Op,
+        Body::None,
+        400,
+        &["xml"],
+    ));
+    c.push(case(
+        r,
+        t("/audit?colour=red"),
+        Tok::Op,
+        Body::None,
+        400,
+        &["colour"],
+    ));
+    c.push(case(
+        r,
+        t("/audit?limit=x"),
+        Tok::Op,
+        Body::None,
+        400,
+        &["limit"],
+    ));
+    let r = route("GET", "/v1/tenants/{tenant}/sod-rules");
+    c.push(case(
+        r,
+        t("/sod-rules?colour=red"),
+        Tok::Op,
+        Body::None,
+        400,
+        &["colour"],
+    ));
+    let r = route("POST", "/v1/tenants/{tenant}/sod-rules");
+    for (body, status, needles) in [
+        (json!({"id": "a b", "roles": ["agent"]}), 400, vec!["a b"]),
+        (json!({"roles": ["agent"]}), 400, vec!["missing field `id`"]),
+        (json!({"id": "sod9", "roles": "agent"}), 400, vec!["roles"]),
+        (
+            json!({"id": "sod9", "privileges": [1]}),
+            400,
+            vec!["privileges"],
+        ),
+        (
+            json!({"id": "sod9", "roles": ["agent"], "colour": 1}),
+            400,
+            vec!["colour"],
+        ),
+    ] {
+        c.push(case(r, t("/sod-rules"), Tok::Op, j(body), status, &needles));
+    }
+    c.push(case(
+        r,
+        t("/sod-rules"),
+        Tok::Ag,
+        j(json!({"id": "sod9", "roles": ["agent", "administrator"]})),
+        403,
+        &["sod.write"],
+    ));
+    let r = route("DELETE", "/v1/tenants/{tenant}/sod-rules/{id}");
+    c.push(case(
+        r,
+        t("/sod-rules/ghost"),
+        Tok::Op,
+        Body::None,
+        404,
+        &["ghost"],
+    ));
+    c.push(case(
+        r,
+        t("/sod-rules/a%20b"),
+        Tok::Op,
+        Body::None,
+        400,
+        &["a b"],
+    ));
+    let r = route("GET", "/v1/tenants/{tenant}/sod-violations");
+    c.push(case(
+        r,
+        t("/sod-violations?colour=red"),
+        Tok::Op,
+        Body::None,
+        400,
+        &["colour"],
+    ));
+    let r = route("POST", "/v1/tenants/{tenant}/lookup/subjects");
+    for (body, status, needles) in [
+        (
+            json!({"action": "ghost", "resource": {"type": "user", "id": "bob"}}),
+            422,
+            vec!["ghost"],
+        ),
+        (
+            json!({"action": "agent.status.view_all", "resource": {"type": "user", "id": "ghost"}}),
+            422,
+            vec!["ghost"],
+        ),
+        (
+            json!({"action": "agent.status.view_all"}),
+            400,
+            vec!["missing field `resource`"],
+        ),
+        (
+            json!({"action": 1, "resource": {"type": "user", "id": "bob"}}),
+            400,
+            vec!["action"],
+        ),
+    ] {
+        c.push(case(
+            r,
+            t("/lookup/subjects"),
+            Tok::Op,
+            j(body),
+            status,
+            &needles,
+        ));
+    }
+    let r = route("POST", "/v1/tenants/{tenant}/lookup/resources");
+    for (body, status, needles) in [
+        (
+            json!({"principal": "ag", "action": "ghost"}),
+            422,
+            vec!["ghost"],
+        ),
+        (
+            json!({"principal": "ghost", "action": "agent.status.view_all"}),
+            422,
+            vec!["ghost"],
+        ),
+        (
+            json!({"principal": "ag"}),
+            400,
+            vec!["missing field `action`"],
+        ),
+    ] {
+        c.push(case(
+            r,
+            t("/lookup/resources"),
+            Tok::Op,
+            j(body),
+            status,
+            &needles,
+        ));
+    }
+    c.push(case(
+        r,
+        t("/lookup/resources"),
+        Tok::Ag,
+        j(json!({"principal": "bob", "action": "agent.status.view_all"})),
+        403,
+        &["check.others"],
+    ));
+    let r = route("POST", "/v1/tenants/{tenant}/impact");
+    for (body, status, needles) in [
+        (json!({"settings": {"ghost": 1}}), 422, vec!["ghost"]),
+        (json!({"remove_assignment": "ghost"}), 404, vec!["ghost"]),
+        (json!({"colour": 1}), 400, vec!["colour"]),
+    ] {
+        c.push(case(r, t("/impact"), Tok::Op, j(body), status, &needles));
+    }
+
     let r = route("PUT", "/v1/tenants/{tenant}/tokens/{id}");
     c.push(case(
         r,

@@ -138,6 +138,8 @@ async fn dump(s: &TestServer, side: &Side) -> Value {
         format!("/relations?resource={}:c1", side.rtype),
         "/users/ag/permissions".into(),
         "/changes".into(),
+        "/sod-rules".into(),
+        "/audit".into(),
     ] {
         let r = s.get(&format!("/v1/tenants/{t}{p}"), &s.op).await;
         r.expect(200);
@@ -169,6 +171,8 @@ fn fill(tpl: &str, tenant: &str, side: &Side, token_id: &str) -> String {
         "a_boss"
     } else if tpl.contains("/tokens/") {
         token_id
+    } else if tpl.contains("/sod-rules/") {
+        "sod1"
     } else {
         ""
     };
@@ -208,6 +212,14 @@ fn body_for(method: &str, tpl: &str, side: &Side) -> Option<Value> {
         ("POST", "/check/batch") => json!({"checks": [check]}),
         ("POST", "/tokens") => json!({"principal": "boss"}),
         ("PUT", "/tokens/{id}") => json!({}),
+        ("POST", "/sod-rules") => json!({"id": "sod9", "roles": [side.agent_role]}),
+        ("POST", "/lookup/subjects") => {
+            json!({"action": "users.view", "resource": {"type": "user", "id": "ag"}})
+        }
+        ("POST", "/lookup/resources") => json!({"principal": "boss", "action": "users.view"}),
+        ("POST", "/impact") => {
+            json!({"assignment": {"principal": "boss", "role": side.admin_role}})
+        }
         _ => return None,
     };
     Some(v)

@@ -1,7 +1,9 @@
 //! One module per subcommand.
 
+pub mod audit;
 pub mod catalog;
 pub mod check;
+pub mod lookup;
 pub mod serve;
 pub mod test;
 pub mod token;

@@ -134,7 +134,6 @@ pub fn router() -> Router<Arc<AppState>> {
             "/v1/tenants/{tenant}/tokens/{id}",
             put(tokens::not_allowed).delete(tokens::revoke),
         )
-        .method_not_allowed_fallback(ops::method_not_allowed)
         .route("/v1/tenants/{tenant}/audit", get(audit::list))
         .route("/v1/tenants/{tenant}/audit/verify", get(audit::verify))
         .route(
@@ -155,6 +154,8 @@ pub fn router() -> Router<Arc<AppState>> {
             post(lookup::resources),
         )
         .route("/v1/tenants/{tenant}/impact", post(lookup::impact))
+        // Last, after every route: it applies to the routes registered before it.
+        .method_not_allowed_fallback(ops::method_not_allowed)
         .fallback(ops::not_found)
 }
 
