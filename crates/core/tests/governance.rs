@@ -1,0 +1,234 @@
+//! Obligations, invariants, locked privileges and separation of duty in the core.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed expectation should stop the test"
+)]
+
+use std::sync::Arc;
+
+use rolecall_core::profile::{GrantSpec, RoleSpec, SodRule, Value, invariants, resolve_role};
+use rolecall_core::state::{Assignment, Entity, Scope, TenantState};
+use rolecall_core::{Context, Request, Snapshot, load_profile};
+
+const PROFILE: &str = r#"
+[profile]
+id = "g"
+name = "Governance"
+
+[[resource_type]]
+id = "user"
+[resource_type.attributes]
+seat = { type = "string", values = ["standard", "advanced"], default = "standard" }
+
+[[section]]
+id = "s"
+
+[[privilege]]
+id = "portal"
+name = "Supervisor Portal"
+parent = "s"
+kind = "choice"
+choices = ["Queues Only", "Agents Anonymous", "Agents Identified"]
+
+[[privilege]]
+id = "erase"
+name = "Erase PII"
+parent = "s"
+
+[[privilege]]
+id = "delete_rec"
+name = "Delete recordings"
+parent = "s"
+
+[[privilege]]
+id = "view_settings"
+name = "View the settings of a call queue"
+parent = "s"
+
+[[role_type]]
+id = "supervisor"
+locked = { view_settings = true }
+
+[[role]]
+id = "anon"
+grants = { portal = "Agents Anonymous" }
+
+[[role]]
+id = "ident"
+grants = { portal = "Agents Identified" }
+
+[[role]]
+id = "eraser"
+grants = { erase = true }
+
+[[role]]
+id = "deleter"
+grants = { delete_rec = true }
+
+[[action]]
+id = "live.agents"
+resource = "tenant"
+requires = 'has("Supervisor Portal", "Agents Identified") or has("Supervisor Portal", "Agents Anonymous")'
+obligations = [{ id = "mask_agent_identity", when = 'not has("Supervisor Portal", "Agents Identified")' }]
+
+[[invariant]]
+kind = "monotonic"
+type = "user"
+attribute = "seat"
+reason = "seats only upgrade"
+"#;
+
+fn user(id: &str, seat: Option<&str>) -> Entity {
+    Entity {
+        ty: "user".into(),
+        id: id.into(),
+        attributes: seat
+            .map(|s| vec![("seat".to_owned(), Value::Str(s.into()))])
+            .unwrap_or_default(),
+        ..Entity::default()
+    }
+}
+
+fn assign(id: &str, who: &str, role: &str) -> Assignment {
+    Assignment {
+        id: id.into(),
+        principal: who.into(),
+        role: role.into(),
+        scope: Scope::Tenant,
+        expires_at: None,
+    }
+}
+
+fn state() -> TenantState {
+    TenantState {
+        tenant_id: "t".into(),
+        entities: vec![
+            user("ann", None),
+            user("ida", Some("advanced")),
+            user("sam", None),
+        ],
+        assignments: vec![
+            assign("a1", "ann", "anon"),
+            assign("a2", "ida", "ident"),
+            assign("a3", "sam", "eraser"),
+        ],
+        ..TenantState::default()
+    }
+}
+
+#[test]
+fn anonymous_portal_carries_the_masking_obligation() {
+    let p = Arc::new(load_profile("g.toml", PROFILE).unwrap());
+    let snap = Snapshot::build(p, &state()).unwrap();
+    let ctx = Context::new();
+    let req = |who| Request {
+        principal: who,
+        action: "live.agents",
+        resource_type: "tenant",
+        resource_id: "t",
+        context: &ctx,
+        now: 0,
+    };
+    let anon = snap.check(&req("ann"));
+    assert!(anon.allowed);
+    assert_eq!(
+        snap.obligation_ids("live.agents", anon.obligations),
+        vec!["mask_agent_identity"]
+    );
+    let ident = snap.check(&req("ida"));
+    assert!(ident.allowed);
+    assert!(
+        snap.obligation_ids("live.agents", ident.obligations)
+            .is_empty()
+    );
+    let none = snap.check(&req("sam"));
+    assert!(!none.allowed);
+    assert_eq!(none.obligations, 0, "a denial carries no obligation");
+    // Explain reaches the same decision, obligations included.
+    assert_eq!(snap.explain(&req("ann")).decision, anon);
+}
+
+#[test]
+fn seats_only_move_up() {
+    let p = load_profile("g.toml", PROFILE).unwrap();
+    let old = state();
+    let mut up = old.clone();
+    up.entities[0] = user("ann", Some("advanced"));
+    assert!(invariants::violations(&p, &old, &up).is_empty());
+    let mut down = old.clone();
+    down.entities[1] = user("ida", Some("standard"));
+    let v = invariants::violations(&p, &old, &down);
+    assert_eq!(v.len(), 1);
+    assert!(
+        v[0].contains("`ida`")
+            && v[0].contains("from `advanced` to `standard`")
+            && v[0].contains("seats only upgrade"),
+        "{v:?}"
+    );
+    // Deleting a user is not a downgrade.
+    let mut gone = old.clone();
+    gone.entities.remove(1);
+    assert!(invariants::violations(&p, &old, &gone).is_empty());
+}
+
+#[test]
+fn a_locked_privilege_cannot_be_turned_off() {
+    let p = load_profile("g.toml", PROFILE).unwrap();
+    let spec = RoleSpec {
+        id: "sup".into(),
+        role_type: Some("supervisor".into()),
+        grants: vec![("view_settings".into(), GrantSpec::Bool(false))],
+        ..RoleSpec::default()
+    };
+    let err = resolve_role(&p, &spec).unwrap_err();
+    assert!(
+        err[0]
+            .message
+            .contains("is locked for role type `supervisor` and cannot be removed"),
+        "{err:?}"
+    );
+    // Leaving it out is fine: the type still grants it.
+    let ok = RoleSpec {
+        grants: vec![],
+        ..spec
+    };
+    assert!(resolve_role(&p, &ok).is_ok());
+}
+
+#[test]
+fn separation_of_duty_finds_who_holds_both() {
+    let p = Arc::new(load_profile("g.toml", PROFILE).unwrap());
+    let mut st = state();
+    st.sod_rules.push(SodRule {
+        id: "pii_vs_delete".into(),
+        name: Some("Erase PII vs delete recordings".into()),
+        privileges: vec!["Erase PII".into(), "Delete recordings".into()],
+        roles: vec![],
+    });
+    let snap = Snapshot::build(p.clone(), &st).unwrap();
+    assert!(snap.sod_violations(0).is_empty());
+    st.assignments.push(assign("a4", "sam", "deleter"));
+    let snap = Snapshot::build(p.clone(), &st).unwrap();
+    let v = snap.sod_violations(0);
+    assert_eq!(v.len(), 1);
+    assert_eq!(
+        (v[0].rule.as_str(), v[0].user.as_str()),
+        ("pii_vs_delete", "sam")
+    );
+    // An expired grant does not count.
+    st.assignments.last_mut().unwrap().expires_at = Some(10);
+    let snap = Snapshot::build(p.clone(), &st).unwrap();
+    assert!(snap.sod_violations(20).is_empty());
+    assert_eq!(snap.sod_violations(5).len(), 1);
+    // A rule naming an unknown privilege is refused when the state is built.
+    st.sod_rules[0].privileges[1] = "Nope".into();
+    let errs = Snapshot::build(p, &st).unwrap_err();
+    assert!(
+        errs[0].message.contains("unknown privilege `Nope`"),
+        "{errs:?}"
+    );
+}
