@@ -19,16 +19,23 @@ use crate::error::{ApiError, ApiResult};
 use crate::metrics::Metrics;
 use crate::tenant::Tenant;
 
-/// Tokens by hash, cached in memory (misses go to the store).
+/// How long a token found in the store is trusted without asking again. Revocations
+/// through the API take effect at once; through `rolecall token revoke` (another
+/// process) within this time.
+pub const TOKEN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Tokens by hash, cached in memory for [`TOKEN_CACHE_TTL`] (misses go to the store).
 #[derive(Debug, Default)]
 pub struct TokenCache {
-    by_hash: RwLock<HashMap<String, TokenRecord>>,
+    by_hash: RwLock<HashMap<String, (TokenRecord, Instant)>>,
 }
 
 impl TokenCache {
     /// The token with this hash.
     pub async fn find(&self, store: &Arc<dyn Store>, hash: &str) -> ApiResult<Option<TokenRecord>> {
-        if let Some(t) = self.by_hash.read().map_err(ApiError::internal)?.get(hash) {
+        if let Some((t, at)) = self.by_hash.read().map_err(ApiError::internal)?.get(hash)
+            && at.elapsed() < TOKEN_CACHE_TTL
+        {
             return Ok(Some(t.clone()));
         }
         let found = store.find_token(hash).await?;
@@ -36,7 +43,9 @@ impl TokenCache {
             self.by_hash
                 .write()
                 .map_err(ApiError::internal)?
-                .insert(hash.to_owned(), t.clone());
+                .insert(hash.to_owned(), (t.clone(), Instant::now()));
+        } else if let Ok(mut m) = self.by_hash.write() {
+            m.remove(hash);
         }
         Ok(found)
     }
@@ -44,7 +53,7 @@ impl TokenCache {
     /// Forgets a token (after revocation).
     pub fn forget(&self, id: &str) {
         if let Ok(mut m) = self.by_hash.write() {
-            m.retain(|_, t| t.id != id);
+            m.retain(|_, (t, _)| t.id != id);
         }
     }
 }
