@@ -164,3 +164,206 @@ proptest! {
         lookups_agree(seed);
     }
 }
+
+/// A patched snapshot decides exactly like one rebuilt from the same new state.
+fn patch_agrees_with_rebuild(seed: u64) -> (usize, usize) {
+    use rand::prelude::*;
+    use rolecall_core::profile::Value;
+    use rolecall_core::snapshot::Delta;
+    use rolecall_core::state::{Assignment, Scope};
+    let case = generate::case(seed, 60);
+    let profile = Arc::new(case.profile.clone());
+    let snap = Snapshot::build(profile.clone(), &case.state).unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0xA5A5);
+    let mut state = case.state.clone();
+    let users: Vec<String> = state
+        .entities
+        .iter()
+        .filter(|e| e.ty == "user")
+        .map(|e| e.id.clone())
+        .collect();
+    let convs: Vec<String> = state
+        .entities
+        .iter()
+        .filter(|e| e.ty == "conv")
+        .map(|e| e.id.clone())
+        .collect();
+    let queues: Vec<String> = state
+        .entities
+        .iter()
+        .filter(|e| e.ty == "queue")
+        .map(|e| e.id.clone())
+        .collect();
+    let roles: Vec<String> = case.profile.roles.iter().map(|r| r.id.clone()).collect();
+    let mut touched_users = Vec::new();
+    let mut tuples: Vec<(String, String, String, String, bool)> = Vec::new();
+    let mut attrs: Vec<(String, String)> = Vec::new();
+    let mut settings: Vec<(String, Value)> = Vec::new();
+    for _ in 0..rng.random_range(1..6) {
+        match rng.random_range(0..5) {
+            0 => {
+                let u = users.choose(&mut rng).unwrap().clone();
+                state.assignments.push(Assignment {
+                    id: format!("new{}", state.assignments.len()),
+                    principal: u.clone(),
+                    role: roles.choose(&mut rng).unwrap().clone(),
+                    scope: if rng.random_bool(0.5) {
+                        Scope::Tenant
+                    } else {
+                        Scope::Queues(vec![queues.choose(&mut rng).unwrap().clone()])
+                    },
+                    expires_at: if rng.random_bool(0.3) {
+                        Some(2_000)
+                    } else {
+                        None
+                    },
+                });
+                touched_users.push(u);
+            }
+            1 => {
+                if let Some(i) = (0..state.assignments.len()).choose(&mut rng) {
+                    let a = state.assignments.remove(i);
+                    touched_users.push(a.principal);
+                }
+            }
+            2 => {
+                // A watcher added or removed, or a queue member.
+                let (rtype, rid, rel, sid) = if rng.random_bool(0.5) {
+                    (
+                        "conv".to_owned(),
+                        convs.choose(&mut rng).unwrap().clone(),
+                        "watchers".to_owned(),
+                        users.choose(&mut rng).unwrap().clone(),
+                    )
+                } else {
+                    (
+                        "queue".to_owned(),
+                        queues.choose(&mut rng).unwrap().clone(),
+                        "members".to_owned(),
+                        users.choose(&mut rng).unwrap().clone(),
+                    )
+                };
+                let put = rng.random_bool(0.5);
+                let e = state
+                    .entities
+                    .iter_mut()
+                    .find(|e| e.ty == rtype && e.id == rid)
+                    .unwrap();
+                match e.relations.iter_mut().find(|(r, _)| *r == rel) {
+                    Some((_, t)) => {
+                        t.retain(|x| *x != sid);
+                        if put {
+                            t.push(sid.clone());
+                        }
+                    }
+                    None if put => e.relations.push((rel.clone(), vec![sid.clone()])),
+                    None => {}
+                }
+                tuples.push((rtype, rid, rel, sid, put));
+            }
+            3 => {
+                let c = convs.choose(&mut rng).unwrap().clone();
+                let e = state
+                    .entities
+                    .iter_mut()
+                    .find(|e| e.ty == "conv" && e.id == c)
+                    .unwrap();
+                e.attributes.retain(|(n, _)| n != "closed" && n != "n");
+                e.attributes
+                    .push(("closed".into(), Value::Bool(rng.random_bool(0.5))));
+                if rng.random_bool(0.5) {
+                    e.attributes
+                        .push(("n".into(), Value::Int(rng.random_range(0..7))));
+                }
+                attrs.push(("conv".into(), c));
+            }
+            _ => {
+                let v = Value::Bool(rng.random_bool(0.5));
+                state.settings.retain(|(k, _)| k != "s_bool");
+                state.settings.push(("s_bool".into(), v.clone()));
+                settings.push(("s_bool".into(), v));
+            }
+        }
+    }
+    let attr_lists: Vec<(String, String, Vec<(String, Value)>)> = attrs
+        .iter()
+        .map(|(t, id)| {
+            (
+                t.clone(),
+                id.clone(),
+                state
+                    .entities
+                    .iter()
+                    .find(|e| &e.ty == t && &e.id == id)
+                    .unwrap()
+                    .attributes
+                    .clone(),
+            )
+        })
+        .collect();
+    let mut deltas: Vec<Delta<'_>> = Vec::new();
+    for u in &touched_users {
+        deltas.push(Delta::Assignments { principal: u });
+    }
+    for (rtype, rid, relation, sid, put) in &tuples {
+        deltas.push(Delta::Tuple {
+            rtype,
+            rid,
+            relation,
+            sid,
+            put: *put,
+        });
+    }
+    for (ty, id, a) in &attr_lists {
+        deltas.push(Delta::Attributes {
+            ty,
+            id,
+            attributes: a,
+        });
+    }
+    for (key, value) in &settings {
+        deltas.push(Delta::Setting { key, value });
+    }
+    let Ok(rebuilt) = Snapshot::build(profile.clone(), &state) else {
+        return (0, 1);
+    };
+    let patched = match snap.patched(&state, &deltas) {
+        Ok(p) => p,
+        Err(_) => return (0, 1),
+    };
+    for r in &case.requests {
+        let req = Request {
+            principal: &r.principal,
+            action: &r.action,
+            resource_type: &r.resource_type,
+            resource_id: &r.resource_id,
+            context: &r.context,
+            now: r.now,
+        };
+        let (a, b) = (patched.check(&req), rebuilt.check(&req));
+        assert_eq!(
+            a.allowed, b.allowed,
+            "seed {seed}: patched {a:?} vs rebuilt {b:?} for {r:?}"
+        );
+        assert_eq!(
+            a.error.is_some(),
+            b.error.is_some(),
+            "seed {seed}: {a:?} vs {b:?}"
+        );
+    }
+    (1, 0)
+}
+
+#[test]
+fn patched_snapshots_agree_with_rebuilds() {
+    let (mut ok, mut rebuilt) = (0, 0);
+    for seed in 0..400u64 {
+        let (a, b) = patch_agrees_with_rebuild(seed.wrapping_mul(0x9E37_79B9));
+        ok += a;
+        rebuilt += b;
+    }
+    assert!(
+        ok >= 300,
+        "only {ok} of 400 cases could be patched ({rebuilt} needed a rebuild)"
+    );
+}

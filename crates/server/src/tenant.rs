@@ -36,6 +36,42 @@ pub struct Tenant {
     revision_tx: watch::Sender<u64>,
 }
 
+/// The snapshot deltas a batch stands for, if every change has one.
+fn patch_deltas<'c>(
+    old: &'c MemState,
+    changes: &'c [Change],
+) -> Option<Vec<rolecall_core::snapshot::Delta<'c>>> {
+    use rolecall_core::snapshot::Delta;
+    changes
+        .iter()
+        .map(|c| match c {
+            Change::PutAssignment(a) => Some(Delta::Assignments {
+                principal: &a.principal,
+            }),
+            Change::DeleteAssignment { id } => old
+                .state
+                .assignments
+                .iter()
+                .find(|a| a.id == *id)
+                .map(|a| Delta::Assignments {
+                    principal: &a.principal,
+                }),
+            Change::PutRelation(t) | Change::DeleteRelation(t) => Some(Delta::Tuple {
+                rtype: &t.rtype,
+                rid: &t.rid,
+                relation: &t.relation,
+                sid: &t.sid,
+                put: matches!(c, Change::PutRelation(_)),
+            }),
+            Change::UpsertEntity {
+                ty, id, attributes, ..
+            } if old.entity(ty, id).is_some() => Some(Delta::Attributes { ty, id, attributes }),
+            Change::SetSetting { key, value } => Some(Delta::Setting { key, value }),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Formats snapshot build errors for a client.
 fn describe(errors: &[rolecall_core::StateError]) -> String {
     let mut msgs: Vec<String> = errors.iter().take(5).map(|e| e.message.clone()).collect();
@@ -175,8 +211,15 @@ impl Tenant {
         for c in &changes {
             mem.apply(&cur.profile, c);
         }
-        let snapshot = Snapshot::build(cur.profile.clone(), &mem.state)
-            .map_err(|e| ApiError::invalid(describe(&e)))?;
+        // Patch the current snapshot when every change allows it (sharing untouched
+        // tables); otherwise rebuild, which validates everything.
+        let snapshot = match patch_deltas(&cur.mem, &changes)
+            .and_then(|d| cur.snapshot.patched(&mem.state, &d).ok())
+        {
+            Some(s) => s,
+            None => Snapshot::build(cur.profile.clone(), &mem.state)
+                .map_err(|e| ApiError::invalid(describe(&e)))?,
+        };
         // Profile invariants (e.g. seats only upgrade) and separation of duty.
         let broken = rolecall_core::profile::invariants::violations(
             &cur.profile,

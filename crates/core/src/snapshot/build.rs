@@ -29,14 +29,14 @@ impl Builder {
 }
 
 /// Interns bitsets so users with the same roles share one set.
-struct Interner {
-    words: usize,
-    sets: Vec<u64>,
-    index: FxHashMap<Box<[u64]>, u32>,
+pub(crate) struct Interner {
+    pub(crate) words: usize,
+    pub(crate) sets: Vec<u64>,
+    pub(crate) index: FxHashMap<Box<[u64]>, u32>,
 }
 
 impl Interner {
-    fn intern(&mut self, set: &[u64]) -> u32 {
+    pub(crate) fn intern(&mut self, set: &[u64]) -> u32 {
         if let Some(&i) = self.index.get(set) {
             return i;
         }
@@ -44,11 +44,6 @@ impl Interner {
         self.sets.extend_from_slice(set);
         self.index.insert(set.into(), i);
         i
-    }
-
-    fn get(&self, i: u32) -> &[u64] {
-        let s = i as usize * self.words;
-        self.sets.get(s..s + self.words).unwrap_or(&[])
     }
 }
 
@@ -63,7 +58,7 @@ impl Snapshot {
             .types
             .iter()
             .map(|t| EntityTable {
-                attrs: vec![Vec::new(); t.attributes.len()],
+                attrs: vec![Arc::new(Vec::new()); t.attributes.len()],
                 ..EntityTable::default()
             })
             .collect();
@@ -76,9 +71,9 @@ impl Snapshot {
             );
         }
         if let Some(t) = tables.get_mut(TENANT) {
-            t.index.insert(state.tenant_id.as_str().into(), 0);
-            t.ids.push(state.tenant_id.as_str().into());
-            t.names.push(state.tenant_name.as_deref().map(Into::into));
+            Arc::make_mut(&mut t.index).insert(state.tenant_id.as_str().into(), 0);
+            Arc::make_mut(&mut t.ids).push(state.tenant_id.as_str().into());
+            Arc::make_mut(&mut t.names).push(state.tenant_name.as_deref().map(Into::into));
         }
 
         // Pass 1: every entity gets a dense id.
@@ -110,9 +105,9 @@ impl Snapshot {
                 continue;
             }
             let n = t.ids.len() as u32;
-            t.index.insert(e.id.as_str().into(), n);
-            t.ids.push(e.id.as_str().into());
-            t.names.push(e.name.as_deref().map(Into::into));
+            Arc::make_mut(&mut t.index).insert(e.id.as_str().into(), n);
+            Arc::make_mut(&mut t.ids).push(e.id.as_str().into());
+            Arc::make_mut(&mut t.names).push(e.name.as_deref().map(Into::into));
             types_of.push(Some(ty));
         }
         for (ty, t) in tables.iter_mut().enumerate() {
@@ -124,7 +119,7 @@ impl Snapshot {
                     .and_then(|x| x.attributes.get(a))
                     .and_then(|d| d.default.as_ref());
                 let dv = default.and_then(|v| attr_val(p, ty, a, v));
-                *col = vec![dv; n];
+                *col = Arc::new(vec![dv; n]);
             }
         }
 
@@ -240,7 +235,7 @@ impl Snapshot {
                         if let Some(slot) = tables
                             .get_mut(ty)
                             .and_then(|t| t.attrs.get_mut(a))
-                            .and_then(|c| c.get_mut(me as usize))
+                            .and_then(|c| Arc::make_mut(c).get_mut(me as usize))
                         {
                             *slot = Some(v);
                         }
@@ -319,7 +314,7 @@ impl Snapshot {
                 });
             }
             if let Some(t) = tables.get_mut(ty) {
-                t.rels = stores;
+                t.rels = stores.into_iter().map(Arc::new).collect();
             }
         }
 
@@ -335,7 +330,7 @@ impl Snapshot {
             })
             .collect();
         for (t, a) in tables.iter_mut().zip(anchors) {
-            t.anchors = a;
+            t.anchors = Arc::new(a);
         }
 
         // Settings.
@@ -431,8 +426,7 @@ impl Snapshot {
 
         // Users' grants.
         let user_count = tables.get(USER).map_or(0, |t| t.ids.len());
-        let mut users: Vec<UserGrants> = vec![UserGrants::default(); user_count];
-        let mut base_bits: Vec<Option<Vec<u64>>> = vec![None; user_count];
+        let mut lists: Vec<Vec<GrantC>> = vec![Vec::new(); user_count];
         for (i, a) in state.assignments.iter().enumerate() {
             let Some(u) = tables
                 .get(USER)
@@ -455,34 +449,17 @@ impl Snapshot {
                 continue;
             };
             let set = roles.get(r as usize).map_or(0, |x| x.set);
-            let g = GrantC {
-                role: r,
-                set,
-                scope,
-                expires: a.expires_at.unwrap_or(i64::MAX),
-            };
-            let Some(ug) = users.get_mut(u as usize) else {
-                continue;
-            };
-            if g.scope == ScopeC::Tenant && g.expires == i64::MAX {
-                let acc = base_bits
-                    .get_mut(u as usize)
-                    .and_then(|x| x.get_or_insert_with(|| empty.clone()).into());
-                if let Some(acc) = acc {
-                    for (w, x) in acc.iter_mut().zip(interner.get(set)) {
-                        *w |= *x;
-                    }
-                }
-            } else {
-                ug.extra.push(g.clone());
-            }
-            ug.all.push(g);
-        }
-        for (ug, bits) in users.iter_mut().zip(base_bits) {
-            if let Some(bits) = bits {
-                ug.base = interner.intern(&bits);
+            if let Some(list) = lists.get_mut(u as usize) {
+                list.push(GrantC {
+                    role: r,
+                    set,
+                    scope,
+                    expires: a.expires_at.unwrap_or(i64::MAX),
+                });
             }
         }
+        let base: Vec<u32> = lists.iter().map(|l| base_set(&mut interner, l)).collect();
+        let users = Users::new(base, lists);
 
         let sod = super::sod::compile(&mut b, p, &layout, &role_index, &state.sod_rules);
         if !b.errors.is_empty() {
@@ -552,7 +529,7 @@ fn single_store(n: usize, pairs: &[(u32, u32)]) -> RelStore {
     RelStore::Single(v)
 }
 
-fn many_store(n: usize, pairs: &[(u32, u32)]) -> RelStore {
+pub(crate) fn many_store(n: usize, pairs: &[(u32, u32)]) -> RelStore {
     // `pairs` is sorted by source then target.
     let mut offsets = vec![0u32; n + 1];
     for &(a, _) in pairs {
@@ -907,6 +884,24 @@ fn compile_roles(
             }
         })
         .collect()
+}
+
+/// The interned union of a user's tenant-wide, non-expiring grants.
+pub(crate) fn base_set(interner: &mut Interner, grants: &[GrantC]) -> u32 {
+    let mut acc = vec![0u64; interner.words];
+    for g in grants
+        .iter()
+        .filter(|g| g.scope == ScopeC::Tenant && g.expires == i64::MAX)
+    {
+        let s = g.set as usize * interner.words;
+        for (w, x) in acc
+            .iter_mut()
+            .zip(interner.sets.get(s..s + interner.words).unwrap_or(&[]))
+        {
+            *w |= *x;
+        }
+    }
+    interner.intern(&acc)
 }
 
 /// A role's closed bitset, number values and included roles.

@@ -373,7 +373,7 @@ impl Eval<'_> {
             };
         }
         let mut notes = Vec::new();
-        for g in &u.all {
+        for g in u.all {
             if !self.snap.set_has(g.set, bit) {
                 continue;
             }

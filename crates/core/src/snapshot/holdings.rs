@@ -37,7 +37,7 @@ impl Snapshot {
             now,
             context: &ctx,
         };
-        for g in &u.all {
+        for g in u.all {
             if g.expires > now && ev.covers(&g.scope) {
                 let s = g.set as usize * words;
                 for (w, x) in out

@@ -10,6 +10,7 @@ mod eval;
 mod explain;
 mod holdings;
 mod lookup;
+mod patch;
 mod program;
 pub mod sod;
 mod tables;
@@ -21,9 +22,10 @@ pub use bits::Layout;
 pub(crate) use eval::Eval;
 pub use explain::{ExplainNode, Explanation, Outcome};
 pub use holdings::HeldPrivilege;
+pub use patch::{Delta, NeedsRebuild};
 pub(crate) use program::{Node, PathC, TermC};
 pub use sod::SodViolation;
-pub(crate) use tables::{Anchor, AttrVal, EntityTable, RelStore, ScopeC, UserGrants};
+pub(crate) use tables::{Anchor, AttrVal, EntityTable, RelStore, ScopeC, Users};
 
 use crate::profile::{ActionId, Profile, TypeId};
 
@@ -45,7 +47,7 @@ pub struct Snapshot {
     /// Interned privilege bitsets, `layout.words` words each.
     pub(crate) sets: Vec<u64>,
     /// Per user: tenant-wide set and scoped or expiring grants.
-    pub(crate) users: Vec<UserGrants>,
+    pub(crate) users: Users,
     /// Org units: pre-order entry and exit numbers.
     pub(crate) org_enter: Vec<u32>,
     pub(crate) org_exit: Vec<u32>,
@@ -112,11 +114,7 @@ impl Snapshot {
     /// Approximate heap bytes held by the snapshot's tables (not the profile).
     pub fn heap_bytes(&self) -> usize {
         let tables: usize = self.tables.iter().map(EntityTable::heap_bytes).sum();
-        let users: usize = self
-            .users
-            .iter()
-            .map(|u| std::mem::size_of::<UserGrants>() + u.heap_bytes())
-            .sum();
+        let users = self.users.heap_bytes();
         tables + users + self.sets.len() * 8 + (self.org_enter.len() + self.org_exit.len()) * 4
     }
 

@@ -1,6 +1,8 @@
 //! The snapshot's tables: entities of one type with their relations and
 //! attributes, compiled roles, and each user's grants.
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap;
 
 use super::NONE;
@@ -72,15 +74,15 @@ pub(crate) struct Anchor {
 /// Every entity of one resource type.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct EntityTable {
-    pub index: FxHashMap<Box<str>, u32>,
-    pub ids: Vec<Box<str>>,
-    pub names: Vec<Option<Box<str>>>,
-    /// By relation id.
-    pub rels: Vec<RelStore>,
+    pub index: Arc<FxHashMap<Box<str>, u32>>,
+    pub ids: Arc<Vec<Box<str>>>,
+    pub names: Arc<Vec<Option<Box<str>>>>,
+    /// By relation id. Each store is shared between snapshots until a patch changes it.
+    pub rels: Vec<Arc<RelStore>>,
     /// By attribute id, then entity.
-    pub attrs: Vec<Vec<Option<AttrVal>>>,
+    pub attrs: Vec<Arc<Vec<Option<AttrVal>>>>,
     /// By entity, when the type has a scope path.
-    pub anchors: Vec<Anchor>,
+    pub anchors: Arc<Vec<Anchor>>,
 }
 
 impl EntityTable {
@@ -96,7 +98,7 @@ impl EntityTable {
             + self.index.capacity() * (std::mem::size_of::<(Box<str>, u32)>() + 1)
             + self.ids.capacity() * 16
             + self.names.capacity() * 16
-            + self.rels.iter().map(RelStore::heap_bytes).sum::<usize>()
+            + self.rels.iter().map(|r| r.heap_bytes()).sum::<usize>()
             + self
                 .attrs
                 .iter()
@@ -145,19 +147,88 @@ pub(crate) struct GrantC {
     pub expires: i64,
 }
 
-/// What a user holds.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct UserGrants {
+/// What one user holds, borrowed from [`Users`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct UserView<'a> {
     /// Interned set of every tenant-wide, non-expiring grant.
     pub base: u32,
     /// Scoped or expiring grants, checked one by one when `base` lacks a bit.
-    pub extra: Vec<GrantC>,
+    pub extra: &'a [GrantC],
     /// Every assignment (including those folded into `base`).
-    pub all: Vec<GrantC>,
+    pub all: &'a [GrantC],
 }
 
-impl UserGrants {
+/// Every user's grants, flat: per user an interned base set, and its grants in two
+/// offset-indexed arrays (all of them; the scoped or expiring ones).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Users {
+    base: Vec<u32>,
+    all_off: Vec<u32>,
+    all: Vec<GrantC>,
+    extra_off: Vec<u32>,
+    extra: Vec<GrantC>,
+}
+
+impl Users {
+    /// Builds the table from each user's base set and grants.
+    pub(crate) fn new(base: Vec<u32>, lists: Vec<Vec<GrantC>>) -> Self {
+        let mut u = Users {
+            base,
+            all_off: Vec::with_capacity(lists.len() + 1),
+            extra_off: Vec::with_capacity(lists.len() + 1),
+            ..Users::default()
+        };
+        u.all_off.push(0);
+        u.extra_off.push(0);
+        for list in lists {
+            for g in list {
+                if !(g.scope == ScopeC::Tenant && g.expires == i64::MAX) {
+                    u.extra.push(g.clone());
+                }
+                u.all.push(g);
+            }
+            u.all_off.push(u.all.len() as u32);
+            u.extra_off.push(u.extra.len() as u32);
+        }
+        u
+    }
+
+    /// User `u`'s grants.
+    #[inline]
+    pub(crate) fn get(&self, u: usize) -> Option<UserView<'_>> {
+        let base = *self.base.get(u)?;
+        let (a0, a1) = (
+            *self.all_off.get(u)? as usize,
+            *self.all_off.get(u + 1)? as usize,
+        );
+        let (e0, e1) = (
+            *self.extra_off.get(u)? as usize,
+            *self.extra_off.get(u + 1)? as usize,
+        );
+        Some(UserView {
+            base,
+            all: self.all.get(a0..a1).unwrap_or(&[]),
+            extra: self.extra.get(e0..e1).unwrap_or(&[]),
+        })
+    }
+
+    /// Every user's grants, in user order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = UserView<'_>> {
+        (0..self.base.len()).filter_map(|u| self.get(u))
+    }
+
+    /// Each user's full grant list (to rebuild after a patch).
+    pub(crate) fn lists(&self) -> Vec<Vec<GrantC>> {
+        self.iter().map(|v| v.all.to_vec()).collect()
+    }
+
+    /// Each user's base set.
+    pub(crate) fn bases(&self) -> &[u32] {
+        &self.base
+    }
+
     pub(crate) fn heap_bytes(&self) -> usize {
-        (self.extra.capacity() + self.all.capacity()) * std::mem::size_of::<GrantC>()
+        (self.base.capacity() + self.all_off.capacity() + self.extra_off.capacity()) * 4
+            + (self.all.capacity() + self.extra.capacity()) * std::mem::size_of::<GrantC>()
     }
 }

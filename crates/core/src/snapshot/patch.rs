@@ -1,0 +1,322 @@
+//! Incremental updates: a new snapshot from an old one and a few changes, sharing
+//! every table the changes do not touch. Supported: a user's assignments, relation
+//! tuples between existing entities (except ones org-unit numbering or other types'
+//! scopes depend on), attributes of existing entities, settings. Anything else, or any
+//! change the patch cannot prove valid, asks for a full rebuild, which reports errors.
+
+use std::sync::Arc;
+
+use super::build::{anchor_of, attr_val};
+use super::tables::GrantC;
+use super::*;
+use crate::profile::{ORG_PARENT, ORG_UNIT, QUEUE, USER, Value};
+use crate::state::{Scope, TenantState};
+
+/// A change a snapshot can take without a rebuild.
+#[derive(Debug, Clone, Copy)]
+pub enum Delta<'a> {
+    /// This user's assignments changed (the new list is read from the new state).
+    Assignments {
+        /// The user.
+        principal: &'a str,
+    },
+    /// A relation tuple was written (`put`) or deleted.
+    Tuple {
+        /// Resource type.
+        rtype: &'a str,
+        /// Resource id.
+        rid: &'a str,
+        /// Relation.
+        relation: &'a str,
+        /// Subject id (of the relation's target type).
+        sid: &'a str,
+        /// Written (true) or deleted.
+        put: bool,
+    },
+    /// An existing entity's attributes were replaced.
+    Attributes {
+        /// Type.
+        ty: &'a str,
+        /// Id.
+        id: &'a str,
+        /// The new attributes.
+        attributes: &'a [(String, Value)],
+    },
+    /// A setting changed.
+    Setting {
+        /// Setting id.
+        key: &'a str,
+        /// New value.
+        value: &'a Value,
+    },
+}
+
+/// Why a patch was not possible (a full rebuild is needed, and will report any error).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("needs a full rebuild: {0}")]
+pub struct NeedsRebuild(pub String);
+
+fn no(why: impl Into<String>) -> NeedsRebuild {
+    NeedsRebuild(why.into())
+}
+
+impl Snapshot {
+    /// A snapshot with `deltas` applied. `state` is the tenant's state after them (read
+    /// only for the assignments of users named by `Delta::Assignments`).
+    pub fn patched(
+        &self,
+        state: &TenantState,
+        deltas: &[Delta<'_>],
+    ) -> Result<Snapshot, NeedsRebuild> {
+        let p = self.profile.clone();
+        let mut tables = self.tables.clone();
+        let mut settings = self.settings.clone();
+        let mut sets = self.sets.clone();
+        let mut user_lists: Option<Vec<Vec<GrantC>>> = None;
+        let mut bases: Option<Vec<u32>> = None;
+        for d in deltas {
+            match *d {
+                Delta::Setting { key, value } => {
+                    let s = p
+                        .setting(key)
+                        .ok_or_else(|| no(format!("unknown setting `{key}`")))?;
+                    if p.settings.get(s).map(|d| d.ty) != Some(value.ty()) {
+                        return Err(no("setting type"));
+                    }
+                    if let Some(slot) = settings.get_mut(s) {
+                        *slot = value.clone();
+                    }
+                }
+                Delta::Attributes { ty, id, attributes } => {
+                    let t = p.type_id(ty).ok_or_else(|| no("type"))?;
+                    if t == ORG_UNIT {
+                        return Err(no("org unit kinds"));
+                    }
+                    let def = p.types.get(t).ok_or_else(|| no("type"))?;
+                    let table = tables.get_mut(t).ok_or_else(|| no("table"))?;
+                    let e = *table
+                        .index
+                        .get(id)
+                        .ok_or_else(|| no(format!("new {ty} `{id}`")))?
+                        as usize;
+                    for (a, ad) in def.attributes.iter().enumerate() {
+                        let v = match attributes.iter().find(|(n, _)| *n == ad.name) {
+                            Some((_, v)) => {
+                                Some(attr_val(&p, t, a, v).ok_or_else(|| no("attribute value"))?)
+                            }
+                            None => ad.default.as_ref().and_then(|v| attr_val(&p, t, a, v)),
+                        };
+                        let col = table.attrs.get_mut(a).ok_or_else(|| no("column"))?;
+                        if col.get(e) != Some(&v) {
+                            if let Some(slot) = Arc::make_mut(col).get_mut(e) {
+                                *slot = v;
+                            }
+                        }
+                    }
+                    if attributes.iter().any(|(n, _)| def.attribute(n).is_none()) {
+                        return Err(no("unknown attribute"));
+                    }
+                }
+                Delta::Tuple {
+                    rtype,
+                    rid,
+                    relation,
+                    sid,
+                    put,
+                } => {
+                    let t = p.type_id(rtype).ok_or_else(|| no("type"))?;
+                    let def = p.types.get(t).ok_or_else(|| no("type"))?;
+                    let r = def.relation(relation).ok_or_else(|| no("relation"))?;
+                    let rd = def.relations.get(r).ok_or_else(|| no("relation"))?;
+                    if rd.inverse.is_some() || (t == ORG_UNIT && r == ORG_PARENT) {
+                        return Err(no("computed or structural relation"));
+                    }
+                    let scope_rel = def.scope == Some(r);
+                    if scope_rel
+                        && p.types.iter().any(|x| {
+                            x.scope
+                                .and_then(|s| x.relations.get(s))
+                                .is_some_and(|sr| sr.target == t)
+                        })
+                    {
+                        return Err(no("other types are scoped through this one"));
+                    }
+                    let e = tables
+                        .get(t)
+                        .and_then(|x| x.index.get(rid).copied())
+                        .ok_or_else(|| no(format!("new {rtype} `{rid}`")))?;
+                    let target = tables
+                        .get(rd.target)
+                        .and_then(|x| x.index.get(sid).copied())
+                        .ok_or_else(|| no(format!("unknown subject `{sid}`")))?;
+                    let n = tables.get(t).map_or(0, |x| x.ids.len());
+                    let table = tables.get_mut(t).ok_or_else(|| no("table"))?;
+                    let store = table.rels.get_mut(r).ok_or_else(|| no("store"))?;
+                    let new_store = match store.as_ref() {
+                        RelStore::Single(v) => {
+                            let cur = v.get(e as usize).copied().unwrap_or(NONE);
+                            let next = match (put, cur) {
+                                (true, c) if c == NONE || c == target => target,
+                                (true, _) => {
+                                    return Err(no("a second value for a single-valued relation"));
+                                }
+                                (false, c) if c == target => NONE,
+                                (false, c) => c,
+                            };
+                            if next == cur {
+                                None
+                            } else {
+                                let mut v2 = v.clone();
+                                if let Some(slot) = v2.get_mut(e as usize) {
+                                    *slot = next;
+                                }
+                                Some(RelStore::Single(v2))
+                            }
+                        }
+                        RelStore::Many { .. } => {
+                            let mut pairs: Vec<(u32, u32)> = (0..n as u32)
+                                .flat_map(|s| store.targets(s).iter().map(move |&x| (s, x)))
+                                .collect();
+                            let had = pairs.binary_search(&(e, target));
+                            match (put, had) {
+                                (true, Err(pos)) => pairs.insert(pos, (e, target)),
+                                (false, Ok(pos)) => {
+                                    pairs.remove(pos);
+                                }
+                                _ => {}
+                            }
+                            Some(build::many_store(n, &pairs))
+                        }
+                    };
+                    if let Some(ns) = new_store {
+                        *store = Arc::new(ns);
+                        // Inverse relations of this one, anywhere.
+                        for (it, itype) in p.types.iter().enumerate() {
+                            for (ir, irel) in itype.relations.iter().enumerate() {
+                                if irel.inverse != Some((t, r)) {
+                                    continue;
+                                }
+                                let fwd = tables
+                                    .get(t)
+                                    .and_then(|x| x.rels.get(r))
+                                    .cloned()
+                                    .ok_or_else(|| no("store"))?;
+                                let mut pairs: Vec<(u32, u32)> = (0..n as u32)
+                                    .flat_map(|s| fwd.targets(s).iter().map(move |&x| (x, s)))
+                                    .collect();
+                                pairs.sort_unstable();
+                                let m = tables.get(it).map_or(0, |x| x.ids.len());
+                                if let Some(slot) =
+                                    tables.get_mut(it).and_then(|x| x.rels.get_mut(ir))
+                                {
+                                    *slot = Arc::new(build::many_store(m, &pairs));
+                                }
+                            }
+                        }
+                        if scope_rel {
+                            let a = anchor_of(&p, &tables, t, e);
+                            if let Some(slot) = tables
+                                .get_mut(t)
+                                .map(|x| Arc::make_mut(&mut x.anchors))
+                                .and_then(|v| v.get_mut(e as usize))
+                            {
+                                *slot = a;
+                            }
+                        }
+                    }
+                }
+                Delta::Assignments { principal } => {
+                    let u = self
+                        .entity(USER, principal)
+                        .ok_or_else(|| no(format!("new user `{principal}`")))?;
+                    let lists = user_lists.get_or_insert_with(|| self.users.lists());
+                    let bases = bases.get_or_insert_with(|| self.users.bases().to_vec());
+                    let mut list = Vec::new();
+                    for a in state
+                        .assignments
+                        .iter()
+                        .filter(|a| a.principal == principal)
+                    {
+                        let r = *self
+                            .role_index
+                            .get(&a.role)
+                            .ok_or_else(|| no(format!("unknown role `{}`", a.role)))?;
+                        let set = self.roles.get(r as usize).map_or(0, |x| x.set);
+                        let ids = |ty: usize, v: &[String]| -> Result<Box<[u32]>, NeedsRebuild> {
+                            let mut out: Vec<u32> = v
+                                .iter()
+                                .map(|i| {
+                                    self.entity(ty, i)
+                                        .ok_or_else(|| no(format!("unknown `{i}` in a scope")))
+                                })
+                                .collect::<Result<_, _>>()?;
+                            if out.is_empty() {
+                                return Err(no("empty scope"));
+                            }
+                            out.sort_unstable();
+                            out.dedup();
+                            Ok(out.into())
+                        };
+                        let scope = match &a.scope {
+                            Scope::Tenant => ScopeC::Tenant,
+                            Scope::OrgUnits(v) => ScopeC::Orgs(ids(ORG_UNIT, v)?),
+                            Scope::Queues(v) => ScopeC::Queues(ids(QUEUE, v)?),
+                        };
+                        list.push(GrantC {
+                            role: r,
+                            set,
+                            scope,
+                            expires: a.expires_at.unwrap_or(i64::MAX),
+                        });
+                    }
+                    // The new base set, interned by a scan of the existing sets.
+                    let words = self.layout.words;
+                    let mut acc = vec![0u64; words];
+                    for g in list
+                        .iter()
+                        .filter(|g| g.scope == ScopeC::Tenant && g.expires == i64::MAX)
+                    {
+                        let s = g.set as usize * words;
+                        for (w, x) in acc.iter_mut().zip(sets.get(s..s + words).unwrap_or(&[])) {
+                            *w |= *x;
+                        }
+                    }
+                    let found = sets.chunks(words.max(1)).position(|c| c == acc.as_slice());
+                    let base = match found {
+                        Some(i) => i as u32,
+                        None => {
+                            sets.extend_from_slice(&acc);
+                            (sets.len() / words.max(1) - 1) as u32
+                        }
+                    };
+                    if let Some(slot) = bases.get_mut(u as usize) {
+                        *slot = base;
+                    }
+                    if let Some(slot) = lists.get_mut(u as usize) {
+                        *slot = list;
+                    }
+                }
+            }
+        }
+        let users = match (bases, user_lists) {
+            (Some(b), Some(l)) => Users::new(b, l),
+            _ => self.users.clone(),
+        };
+        Ok(Snapshot {
+            profile: p,
+            layout: self.layout.clone(),
+            tables,
+            settings,
+            roles: self.roles.clone(),
+            role_index: self.role_index.clone(),
+            sets,
+            users,
+            org_enter: self.org_enter.clone(),
+            org_exit: self.org_exit.clone(),
+            programs: self.programs.clone(),
+            obligations: self.obligations.clone(),
+            sod: self.sod.clone(),
+            appoint_targets: self.appoint_targets.clone(),
+        })
+    }
+}
