@@ -882,3 +882,131 @@ async fn serve_demo_creates_the_demo_tenants_and_prints_their_tokens() {
 async fn op_again(srv: &Server, old: &Api) -> Value {
     srv.api(&old.token).get("/v1/tenants").await
 }
+
+/// Where `rolecall audit verify` looks, for tampering with the stored trail.
+enum Db<'a> {
+    Sqlite(&'a str),
+    Postgres(&'a PgSchema),
+}
+
+/// Runs `sql` on the database directly (the store's `execute_raw` test hook), outside
+/// every rule the store keeps. Returns the rows affected.
+async fn execute_raw(db: &Db<'_>, sql: &str) -> u64 {
+    match db {
+        Db::Sqlite(url) => {
+            let store = rolecall_store::sqlite::SqliteStore::open(url)
+                .await
+                .unwrap();
+            let n = store.execute_raw(sql).await.unwrap();
+            store.close().await;
+            n
+        }
+        Db::Postgres(pg) => {
+            let store = rolecall_store::postgres::PgStore::connect_in_schema(&pg.base, &pg.schema)
+                .await
+                .unwrap();
+            let n = store.execute_raw(sql).await.unwrap();
+            store.close().await;
+            n
+        }
+    }
+}
+
+fn audit_verify(url: &str, tenant: &str) -> (Option<i32>, String, String) {
+    let out = rolecall(&["audit", "verify", "--database-url", url, "--tenant", tenant]);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `rolecall audit verify` on the database a running server writes: exit 0 while the
+/// chain is intact; after a stored entry is altered, exit 1 naming that entry (and the
+/// server's `/audit/verify` agrees); exit 2 for an unknown tenant.
+async fn audit_verify_scenario(url: &str, db: Db<'_>) {
+    let srv = Server::start(url, &[]).await;
+    let op = srv.api(&srv.operator_token().unwrap());
+    op.post(
+        "/v1/tenants",
+        json!({"id": "acme", "profile": "horizon-contact"}),
+        201,
+    )
+    .await;
+    for u in ["alice", "bob", "carol"] {
+        op.post(&format!("{T}/users"), json!({"id": u}), 201).await;
+    }
+    op.post(
+        &format!("{T}/roles"),
+        json!({"id": "lead", "grants": {"Supervisor Agent Control": true}}),
+        201,
+    )
+    .await;
+    op.post(
+        &format!("{T}/assignments"),
+        json!({"principal": "alice", "role": "supervisor", "expires_at": now() + 3600}),
+        201,
+    )
+    .await;
+    op.post(
+        &format!("{T}/assignments"),
+        json!({"principal": "bob", "role": "lead"}),
+        201,
+    )
+    .await;
+    let trail = op.get(&format!("{T}/audit?limit=10000")).await;
+    let n = trail["entries"].as_array().unwrap().len();
+    assert!(n >= 6, "{trail}");
+
+    let (code, stdout, stderr) = audit_verify(url, "acme");
+    assert_eq!(code, Some(0), "stdout: {stdout}\nstderr: {stderr}");
+    assert!(stdout.contains("intact"), "{stdout}");
+    assert!(stdout.contains(&format!("{n} entries")), "{stdout}");
+
+    // Alter the fourth entry's target in the database.
+    let altered = execute_raw(
+        &db,
+        "UPDATE audit SET target = 'user:mallory' WHERE tenant = 'acme' AND seq = 4",
+    )
+    .await;
+    assert_eq!(altered, 1);
+    let (code, stdout, stderr) = audit_verify(url, "acme");
+    assert_eq!(code, Some(1), "stdout: {stdout}\nstderr: {stderr}");
+    assert!(stdout.contains("ALTERED"), "{stdout}");
+    assert!(stdout.contains("entry 4 "), "{stdout}");
+    assert!(stdout.contains("acme"), "{stdout}");
+    let v = op.get(&format!("{T}/audit/verify")).await;
+    assert_eq!(v["intact"], json!(false), "{v}");
+    assert_eq!(v["first_bad_seq"], json!(4), "{v}");
+
+    // An earlier alteration is the one reported.
+    execute_raw(
+        &db,
+        "UPDATE audit SET actor = 'user:mallory' WHERE tenant = 'acme' AND seq = 2",
+    )
+    .await;
+    let (code, stdout, _) = audit_verify(url, "acme");
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("entry 2 "), "{stdout}");
+
+    let (code, stdout, stderr) = audit_verify(url, "nobody");
+    assert_eq!(code, Some(2), "stdout: {stdout}\nstderr: {stderr}");
+    assert!(stderr.contains("nobody"), "{stderr}");
+
+    let status = srv.stop().await;
+    assert!(status.success(), "{status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_verify_on_sqlite() {
+    let dir = TempDir::new();
+    let url = format!("sqlite://{}", dir.0.join("rolecall.db").display());
+    audit_verify_scenario(&url, Db::Sqlite(&url)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_verify_on_postgres() {
+    let schema = PgSchema::new().await;
+    let url = schema.url();
+    audit_verify_scenario(&url, Db::Postgres(&schema)).await;
+}

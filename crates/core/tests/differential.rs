@@ -285,7 +285,8 @@ fn patch_agrees_with_rebuild(seed: u64) -> (usize, usize) {
             }
         }
     }
-    let attr_lists: Vec<(String, String, Vec<(String, Value)>)> = attrs
+    type AttrList = (String, String, Vec<(String, Value)>);
+    let attr_lists: Vec<AttrList> = attrs
         .iter()
         .map(|(t, id)| {
             (

@@ -4,14 +4,21 @@
 
 use std::collections::BTreeSet;
 
+use rolecall_core::Profile;
 use rolecall_store::{AuditDraft, Change, MemState};
 
 fn json<T: serde::Serialize>(v: Option<&T>) -> Option<String> {
     v.and_then(|x| serde_json::to_string(x).ok())
 }
 
-/// The audit entries for applying `changes` to `old`, giving `new`.
-pub fn drafts(old: &MemState, new: &MemState, changes: &[Change]) -> Vec<AuditDraft> {
+/// The audit entries for applying `changes` to `old`, giving `new` (`profile` gives a
+/// setting's default, which is its value before the tenant first sets it).
+pub fn drafts(
+    profile: &Profile,
+    old: &MemState,
+    new: &MemState,
+    changes: &[Change],
+) -> Vec<AuditDraft> {
     let mut out = Vec::new();
     let mut seen_entities: BTreeSet<(String, String)> = BTreeSet::new();
     let mut writes = Vec::new();
@@ -98,7 +105,13 @@ pub fn drafts(old: &MemState, new: &MemState, changes: &[Change]) -> Vec<AuditDr
                         .settings
                         .iter()
                         .find(|(k, _)| k == key)
-                        .map(|(_, v)| v),
+                        .map(|(_, v)| v)
+                        .or_else(|| {
+                            profile
+                                .setting(key)
+                                .and_then(|s| profile.settings.get(s))
+                                .map(|d| &d.default)
+                        }),
                 ),
                 after: json(Some(value)),
             }),

@@ -36,12 +36,20 @@ pub struct Tenant {
     revision_tx: watch::Sender<u64>,
 }
 
+/// Most changes in a batch applied by patching the snapshot rather than rebuilding it.
+const PATCH_LIMIT: usize = 8;
+
 /// The snapshot deltas a batch stands for, if every change has one.
 fn patch_deltas<'c>(
     old: &'c MemState,
     changes: &'c [Change],
 ) -> Option<Vec<rolecall_core::snapshot::Delta<'c>>> {
     use rolecall_core::snapshot::Delta;
+    // Each tuple patch rewrites its relation's store; past a few changes one rebuild
+    // is cheaper than many patches.
+    if changes.len() > PATCH_LIMIT {
+        return None;
+    }
     changes
         .iter()
         .map(|c| match c {
@@ -263,7 +271,7 @@ impl Tenant {
             }
         }
         check(&cur, &mem, &snapshot)?;
-        let audit = crate::audit_log::drafts(&cur.mem, &mem, &changes);
+        let audit = crate::audit_log::drafts(&cur.profile, &cur.mem, &mem, &changes);
         let revision = store
             .apply_audited(&self.id, Some(cur.revision), &changes, &audit, actor, now)
             .await?;
@@ -281,6 +289,36 @@ impl Tenant {
     }
 }
 
+/// Change-log rows read at once when replaying history.
+const HISTORY_PAGE: u32 = 10_000;
+
+/// The change-log rows after revision `after`, a page of whole revisions. A page of
+/// `changes_since` may end inside a revision, and the next page (which starts after a
+/// revision) would skip that revision's remaining rows: a full page therefore leaves its
+/// last revision to the next one, and a revision larger than a page is read whole.
+async fn whole_revisions(
+    store: &dyn Store,
+    tenant: &str,
+    after: u64,
+) -> ApiResult<Vec<rolecall_store::ChangeRecord>> {
+    let mut limit = HISTORY_PAGE;
+    loop {
+        let mut rows = store.changes_since(tenant, after, limit).await?;
+        if (rows.len() as u64) < u64::from(limit) {
+            return Ok(rows);
+        }
+        let last = rows.last().map_or(0, |r| r.revision);
+        if rows.first().is_some_and(|r| r.revision < last) {
+            rows.retain(|r| r.revision < last);
+            return Ok(rows);
+        }
+        if limit == u32::MAX {
+            return Ok(rows);
+        }
+        limit = limit.saturating_mul(2);
+    }
+}
+
 impl Tenant {
     /// The tenant's snapshot as it was at `revision`, rebuilt from the change log.
     pub async fn snapshot_at(&self, store: &dyn Store, revision: u64) -> ApiResult<Arc<Snapshot>> {
@@ -295,7 +333,7 @@ impl Tenant {
         });
         let mut after = 0u64;
         'pages: loop {
-            let rows = store.changes_since(&self.id, after, 10_000).await?;
+            let rows = whole_revisions(store, &self.id, after).await?;
             if rows.is_empty() {
                 break;
             }
@@ -321,7 +359,7 @@ impl Tenant {
         let mut after = 0u64;
         let mut best = 1u64;
         loop {
-            let rows = store.changes_since(&self.id, after, 10_000).await?;
+            let rows = whole_revisions(store, &self.id, after).await?;
             if rows.is_empty() {
                 return Ok(best);
             }

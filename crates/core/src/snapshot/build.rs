@@ -58,7 +58,7 @@ impl Snapshot {
             .types
             .iter()
             .map(|t| EntityTable {
-                attrs: vec![Arc::new(Vec::new()); t.attributes.len()],
+                attrs: (0..t.attributes.len()).map(|_| Arc::new(Vec::new())).collect(),
                 ..EntityTable::default()
             })
             .collect();

@@ -107,10 +107,10 @@ impl Snapshot {
                             None => ad.default.as_ref().and_then(|v| attr_val(&p, t, a, v)),
                         };
                         let col = table.attrs.get_mut(a).ok_or_else(|| no("column"))?;
-                        if col.get(e) != Some(&v) {
-                            if let Some(slot) = Arc::make_mut(col).get_mut(e) {
-                                *slot = v;
-                            }
+                        if col.get(e) != Some(&v)
+                            && let Some(slot) = Arc::make_mut(col).get_mut(e)
+                        {
+                            *slot = v;
                         }
                     }
                     if attributes.iter().any(|(n, _)| def.attribute(n).is_none()) {

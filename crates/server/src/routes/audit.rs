@@ -32,7 +32,8 @@ pub struct AuditQuery {
     pub to: Option<i64>,
     /// Entries after this sequence number (the previous page's `next_after`).
     pub after: Option<u64>,
-    /// Page size (default 100, at most 10,000).
+    /// Page size (default 100, at most 10,000). A `jsonl` or `csv` export without it
+    /// holds every matching entry.
     pub limit: Option<u32>,
     /// `json` (default), `jsonl` or `csv`.
     pub format: Option<String>,
@@ -118,7 +119,10 @@ pub async fn list(
         .limit
         .unwrap_or(if format == "json" { 100 } else { 10_000 })
         .clamp(1, 10_000);
-    let filter = AuditFilter {
+    // An export without a `limit` is the whole (filtered) trail, read a page at a time:
+    // a page alone would cut it short without saying so.
+    let whole = format != "json" && q.limit.is_none();
+    let mut filter = AuditFilter {
         actor: q.actor,
         target: q.target,
         action: q.action,
@@ -127,8 +131,17 @@ pub async fn list(
         after_seq: q.after,
         limit,
     };
-    let rows = s.store.audit(&tenant, &filter).await?;
-    let full = rows.len() as u32 == limit;
+    let mut rows = s.store.audit(&tenant, &filter).await?;
+    let mut full = rows.len() as u32 == limit;
+    while whole
+        && full
+        && let Some(last) = rows.last().map(|r| r.seq)
+    {
+        filter.after_seq = Some(last);
+        let page = s.store.audit(&tenant, &filter).await?;
+        full = page.len() as u32 == limit;
+        rows.extend(page);
+    }
     let entries: Vec<AuditEntry> = rows.into_iter().map(entry).collect();
     match format {
         "jsonl" => {

@@ -110,6 +110,14 @@ pub async fn create(
         profile_text: text,
     };
     s.store.create_tenant(&new, &caller.actor(), now()).await?;
+    let created = serde_json::json!({"name": new.name, "profile": new.profile_id});
+    let draft = rolecall_store::AuditDraft {
+        action: "tenant.create".into(),
+        target: format!("tenant:{}", new.id),
+        before: None,
+        after: Some(created.to_string()),
+    };
+    s.store.append_audit(&new.id, &[draft], &caller.actor(), now()).await?;
     let record = s
         .store
         .get_tenant(&body.id)
@@ -189,6 +197,20 @@ pub struct Catalog {
     pub profile: String,
     /// Sections.
     pub sections: Vec<CatalogSection>,
+    /// Choice privileges (single or several options) and number privileges (range,
+    /// default, unit).
+    pub privilege_details: Vec<super::catalog_model::PrivilegeDetail>,
+    /// Role types: caps (privileges outside them cannot be granted), locked and
+    /// default grants.
+    pub role_types: Vec<super::catalog_model::RoleTypeView>,
+    /// Every action, with the menu it sits in and the resource type it acts on.
+    pub actions: Vec<super::catalog_model::ActionInfo>,
+    /// Resource types and their attributes.
+    pub types: Vec<super::catalog_model::TypeInfo>,
+    /// Org-unit kinds.
+    pub org_kinds: Vec<super::catalog_model::OrgKindInfo>,
+    /// Rules every write keeps (e.g. seats only upgrade).
+    pub invariants: Vec<super::catalog_model::InvariantInfo>,
     /// Revision answered from.
     pub revision: u64,
 }
@@ -222,9 +244,16 @@ pub async fn catalog(
             privileges: sec.privileges.into_iter().map(node).collect(),
         })
         .collect();
+    let p = &cur.profile;
     Ok(Json(Catalog {
-        profile: cur.profile.id.clone(),
+        profile: p.id.clone(),
         sections,
+        privilege_details: super::catalog_model::privilege_details(p),
+        role_types: super::catalog_model::role_types(p),
+        actions: super::catalog_model::actions(p),
+        types: super::catalog_model::types(p),
+        org_kinds: super::catalog_model::org_kinds(p),
+        invariants: super::catalog_model::invariants(p),
         revision: cur.revision,
     }))
 }

@@ -88,6 +88,13 @@ pub async fn create(
     }
     let (secret, record) = mint(Some(&tenant), Some(&body.principal), now());
     s.store.put_token(&record).await?;
+    let draft = rolecall_store::AuditDraft {
+        action: "token.create".into(),
+        target: format!("user:{}", body.principal),
+        before: None,
+        after: Some(serde_json::json!({"token": record.id}).to_string()),
+    };
+    s.store.append_audit(&tenant, &[draft], &caller.actor(), now()).await?;
     Ok((
         StatusCode::CREATED,
         Json(MintedToken {
@@ -143,6 +150,13 @@ pub async fn revoke(
         return Err(ApiError::not_found(format!("unknown token `{id}`")));
     }
     s.tokens.forget(&id);
+    let draft = rolecall_store::AuditDraft {
+        action: "token.revoke".into(),
+        target: rec.principal.as_ref().map_or_else(|| format!("token:{id}"), |p| format!("user:{p}")),
+        before: Some(serde_json::json!({"token": id}).to_string()),
+        after: None,
+    };
+    s.store.append_audit(&tenant, &[draft], &caller.actor(), now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -122,14 +122,86 @@ pub fn assert_error(r: &Resp, status: u16, code: Option<&str>, needles: &[&str])
     }
 }
 
-/// An in-process server on its own SQLite file, stopped and removed on drop.
+/// The PostgreSQL the tests use: `ROLECALL_TEST_DATABASE_URL`, else this.
+pub const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// Which store a [`TestServer`] runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A throwaway SQLite file.
+    Sqlite,
+    /// A throwaway schema of the test PostgreSQL.
+    Postgres,
+}
+
+/// A PostgreSQL schema of its own, dropped on drop (also when the test panics).
+pub struct PgSchema {
+    pub base: String,
+    pub schema: String,
+}
+
+impl PgSchema {
+    /// A fresh schema (created, migrated).
+    pub async fn new() -> Self {
+        let base = std::env::var("ROLECALL_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| DEFAULT_PG_URL.to_owned());
+        let schema = format!("rc_http_{}", uuid::Uuid::new_v4().simple());
+        match rolecall_store::postgres::PgStore::connect_in_schema(&base, &schema).await {
+            Ok(store) => store.close().await,
+            Err(e) => panic!(
+                "\n\nPostgreSQL is required by this test and could not be used at {base}: {e}\n\
+                 Start PostgreSQL (trust auth, user postgres, database test) or point \
+                 ROLECALL_TEST_DATABASE_URL at one.\n\n"
+            ),
+        }
+        PgSchema { base, schema }
+    }
+
+    /// The database URL naming the schema through the connection's `search_path`.
+    pub fn url(&self) -> String {
+        let sep = if self.base.contains('?') { '&' } else { '?' };
+        format!(
+            "{}{sep}options=-c%20search_path%3D{}",
+            self.base, self.schema
+        )
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let (base, schema) = (self.base.clone(), self.schema.clone());
+        // Drop may run inside the test's runtime: use a thread with its own.
+        let done = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(rolecall_store::postgres::PgStore::drop_schema(
+                &base, &schema,
+            ))
+        })
+        .join();
+        if !matches!(done, Ok(Ok(()))) {
+            eprintln!("warning: could not drop schema {}: {done:?}", self.schema);
+        }
+    }
+}
+
+/// An in-process server on its own SQLite file (or PostgreSQL schema), stopped and
+/// removed on drop.
 pub struct TestServer {
     pub base: String,
     pub op: String,
     pub client: reqwest::Client,
+    /// The database URL the server uses.
+    pub url: String,
+    /// The store it runs on.
+    pub backend: Backend,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _dir: TempDir,
+    /// Dropped last: after the server has been told to stop.
+    pg: Option<PgSchema>,
 }
 
 impl Drop for TestServer {
@@ -151,8 +223,25 @@ impl TestServer {
 
     /// A server whose configuration `tweak` may change (body limit, batch limits).
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+        Self::start_on_with(Backend::Sqlite, tweak).await
+    }
+
+    /// A server with the default configuration on `backend`.
+    pub async fn start_on(backend: Backend) -> TestServer {
+        Self::start_on_with(backend, |_| {}).await
+    }
+
+    /// A server on `backend` whose configuration `tweak` may change.
+    pub async fn start_on_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestServer {
         let dir = TempDir::new("rolecall-http");
-        let url = format!("sqlite://{}", dir.0.join("rolecall.db").display());
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(PgSchema::new().await),
+        };
+        let url = match &pg {
+            Some(pg) => pg.url(),
+            None => format!("sqlite://{}", dir.0.join("rolecall.db").display()),
+        };
         let mut config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url: url.clone(),
@@ -175,9 +264,37 @@ impl TestServer {
             base: format!("http://{addr}"),
             op,
             client: reqwest::Client::new(),
+            url,
+            backend,
             shutdown: Some(tx),
             task: Some(task),
             _dir: dir,
+            pg,
+        }
+    }
+
+    /// Runs `sql` directly on the server's database (through the store's `execute_raw`
+    /// test hook, on a second connection pool), outside every rule the store keeps.
+    /// Returns the rows affected.
+    pub async fn raw_sql(&self, sql: &str) -> u64 {
+        match &self.pg {
+            Some(pg) => {
+                let store =
+                    rolecall_store::postgres::PgStore::connect_in_schema(&pg.base, &pg.schema)
+                        .await
+                        .unwrap();
+                let n = store.execute_raw(sql).await.unwrap();
+                store.close().await;
+                n
+            }
+            None => {
+                let store = rolecall_store::sqlite::SqliteStore::open(&self.url)
+                    .await
+                    .unwrap();
+                let n = store.execute_raw(sql).await.unwrap();
+                store.close().await;
+                n
+            }
         }
     }
 
@@ -337,6 +454,9 @@ pub const ROUTES: &[Route] = &[
     ("GET", "/healthz"),
     ("GET", "/metrics"),
     ("GET", "/openapi.json"),
+    ("GET", "/"),
+    ("GET", "/console/{file}"),
+    ("GET", "/v1/whoami"),
     ("GET", "/v1/tenants"),
     ("POST", "/v1/tenants"),
     ("GET", "/v1/tenants/{tenant}"),
@@ -399,7 +519,14 @@ pub const ROUTES: &[Route] = &[
 ];
 
 /// Routes that answer without a token, on purpose.
-pub const PUBLIC: &[&str] = &["/healthz", "/metrics", "/openapi.json"];
+/// (`/` and `/console/{file}` are the console's static files: they hold no data.)
+pub const PUBLIC: &[&str] = &[
+    "/healthz",
+    "/metrics",
+    "/openapi.json",
+    "/",
+    "/console/{file}",
+];
 
 /// The routes declared in `routes/mod.rs`, read from its source: every
 /// `.route("PATH", ...)` with the methods chained on it.
