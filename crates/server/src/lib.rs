@@ -7,6 +7,7 @@ pub mod audit_log;
 pub mod auth;
 pub mod authz;
 pub mod config;
+pub mod console;
 pub mod demo;
 pub mod demo_tenants;
 pub mod error;

@@ -272,6 +272,7 @@ fn fill(template: &str, tenant: &str, token_id: &str) -> String {
         .replace("{role}", "r1")
         .replace("{ty}", ty)
         .replace("{id}", id)
+        .replace("{file}", "app.js")
         + query
 }
 
@@ -567,6 +568,15 @@ fn specific_cases(rev: u64, token_id: &str) -> Vec<Case> {
         Body::None,
         403,
         &["operator"],
+    ));
+    let r = route("GET", "/v1/whoami");
+    c.push(case(
+        r,
+        "/v1/whoami?colour=blue",
+        Tok::Adm,
+        Body::None,
+        400,
+        &["invalid query string", "colour"],
     ));
     let r = route("GET", "/v1/tenants/{tenant}");
     c.push(case(

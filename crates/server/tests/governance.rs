@@ -1350,7 +1350,8 @@ async fn audit_trail(b: Backend) {
         .map(|e| e["revision"].as_u64().unwrap())
         .collect();
     assert!(
-        all.iter().any(|e| e["action"] == json!("tenant.create") && e["revision"] == json!(1)),
+        all.iter()
+            .any(|e| e["action"] == json!("tenant.create") && e["revision"] == json!(1)),
         "the tenant's creation is audited"
     );
     assert_eq!(

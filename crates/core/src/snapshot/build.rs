@@ -58,7 +58,9 @@ impl Snapshot {
             .types
             .iter()
             .map(|t| EntityTable {
-                attrs: (0..t.attributes.len()).map(|_| Arc::new(Vec::new())).collect(),
+                attrs: (0..t.attributes.len())
+                    .map(|_| Arc::new(Vec::new()))
+                    .collect(),
                 ..EntityTable::default()
             })
             .collect();

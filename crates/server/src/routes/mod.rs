@@ -1,8 +1,10 @@
-//! HTTP routes under `/v1`, plus `/healthz`, `/metrics` and `/openapi.json`.
+//! HTTP routes under `/v1`, plus `/healthz`, `/metrics`, `/openapi.json` and the
+//! console's static files (`/`, `/console/{file}`).
 //! Extractors here turn every rejection into the API's JSON error.
 
 mod assignments;
 mod audit;
+mod catalog_model;
 mod decisions;
 mod entities;
 mod lookup;
@@ -13,6 +15,7 @@ mod settings;
 mod sod;
 mod tenants;
 mod tokens;
+mod whoami;
 
 use std::sync::Arc;
 
@@ -38,6 +41,11 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))
+        // The admin console: static files, public like /healthz (they hold no data;
+        // the page calls this API with the token its user gives).
+        .route("/", get(crate::console::index))
+        .route("/console/{file}", get(crate::console::asset))
+        .route("/v1/whoami", get(whoami::whoami))
         .route("/v1/tenants", get(tenants::list).post(tenants::create))
         .route("/v1/tenants/{tenant}", get(tenants::get_one))
         .route("/v1/tenants/{tenant}/catalog", get(tenants::catalog))
@@ -349,7 +357,8 @@ mod tests {
                 .split('"')
                 .next()
                 .unwrap_or("");
-            if path == "/openapi.json" {
+            // Not API routes: the description itself and the console's static files.
+            if path == "/openapi.json" || path == "/" || path.starts_with("/console/") {
                 continue;
             }
             let item =

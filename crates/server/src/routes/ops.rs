@@ -32,6 +32,7 @@ use crate::error::ApiError;
         super::audit::list, super::audit::verify,
         super::sod::list, super::sod::put, super::sod::delete, super::sod::violations,
         super::lookup::subjects, super::lookup::resources, super::lookup::impact,
+        super::whoami::whoami,
         healthz, metrics,
     ),
     modifiers(&Bearer)

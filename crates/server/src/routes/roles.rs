@@ -119,7 +119,10 @@ fn grant_json(p: &Profile, q: usize, v: &GrantValue) -> serde_json::Value {
     }
 }
 
-fn grants_json(p: &Profile, g: &[(usize, GrantValue)]) -> BTreeMap<String, serde_json::Value> {
+pub(crate) fn grants_json(
+    p: &Profile,
+    g: &[(usize, GrantValue)],
+) -> BTreeMap<String, serde_json::Value> {
     g.iter()
         .filter_map(|(q, v)| Some((p.privileges.get(*q)?.id.clone(), grant_json(p, *q, v))))
         .collect()

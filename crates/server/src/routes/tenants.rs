@@ -117,7 +117,9 @@ pub async fn create(
         before: None,
         after: Some(created.to_string()),
     };
-    s.store.append_audit(&new.id, &[draft], &caller.actor(), now()).await?;
+    s.store
+        .append_audit(&new.id, &[draft], &caller.actor(), now())
+        .await?;
     let record = s
         .store
         .get_tenant(&body.id)

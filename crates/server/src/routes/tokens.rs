@@ -94,7 +94,9 @@ pub async fn create(
         before: None,
         after: Some(serde_json::json!({"token": record.id}).to_string()),
     };
-    s.store.append_audit(&tenant, &[draft], &caller.actor(), now()).await?;
+    s.store
+        .append_audit(&tenant, &[draft], &caller.actor(), now())
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(MintedToken {
@@ -152,11 +154,16 @@ pub async fn revoke(
     s.tokens.forget(&id);
     let draft = rolecall_store::AuditDraft {
         action: "token.revoke".into(),
-        target: rec.principal.as_ref().map_or_else(|| format!("token:{id}"), |p| format!("user:{p}")),
+        target: rec
+            .principal
+            .as_ref()
+            .map_or_else(|| format!("token:{id}"), |p| format!("user:{p}")),
         before: Some(serde_json::json!({"token": id}).to_string()),
         after: None,
     };
-    s.store.append_audit(&tenant, &[draft], &caller.actor(), now()).await?;
+    s.store
+        .append_audit(&tenant, &[draft], &caller.actor(), now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
