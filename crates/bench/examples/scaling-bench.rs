@@ -12,8 +12,8 @@
 //! users, capped by `--max-conversations`), the snapshot build, its table bytes and RSS
 //! growth per user, median / p99 of every check timed alone (resolved ids and string
 //! ids, timer overhead subtracted), and the time to make one new assignment visible in
-//! the core: there is no incremental update API, so that is a full rebuild of the
-//! tenant with the assignment added.
+//! the core, both as an incremental patch of the old snapshot (`Snapshot::patched` with
+//! `Delta::Assignments`) and as a full rebuild of the tenant with the assignment added.
 //!
 //! Write-to-visible through the server's real code path (sizes up to `--wtv-max-users`):
 //! the tenant (conversations capped by `--wtv-max-conversations`) is seeded into a fresh
@@ -32,12 +32,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use plotters::prelude::*;
-use rolecall_bench::stats::{peak_rss_bytes, rss_bytes, summarize};
+use rolecall_bench::stats::{peak_rss_bytes, rss_bytes, summarize, thread_cpu_ns};
 use rolecall_bench::workload::{Sizes, Workload, generate};
 use rolecall_core::profile::GrantSpec;
+use rolecall_core::snapshot::Delta;
 use rolecall_core::state::{Assignment, Scope};
 use rolecall_core::{Context, Request, ResolvedRequest, Snapshot, load_profile};
-use rolecall_store::{NewTenant, Store};
+use rolecall_store::NewTenant;
 
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -65,7 +66,11 @@ struct Point {
     resolved_p99: f64,
     string_p50: f64,
     string_p99: f64,
+    resolved_mean: f64,
+    string_mean: f64,
     update_ms: f64,
+    /// Incremental patch of one assignment, ms (negative: not available).
+    patch_ms: f64,
     /// Write-to-visible through the server: (ack ms, ack→visible ms, total ms), medians.
     wtv: Option<(f64, f64, f64)>,
     wtv_conversations: usize,
@@ -75,7 +80,7 @@ impl Point {
     fn line(&self) -> String {
         let (a, b, c) = self.wtv.unwrap_or((-1.0, -1.0, -1.0));
         format!(
-            "POINT\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "POINT\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             self.users,
             self.conversations,
             self.build_ms,
@@ -90,7 +95,10 @@ impl Point {
             a,
             b,
             c,
-            self.wtv_conversations
+            self.wtv_conversations,
+            self.resolved_mean,
+            self.string_mean,
+            self.patch_ms
         )
     }
 
@@ -116,6 +124,9 @@ impl Point {
             update_ms: x(10)?,
             wtv,
             wtv_conversations: x(14)? as usize,
+            resolved_mean: x(15)?,
+            string_mean: x(16)?,
+            patch_ms: x(17)?,
         })
     }
 }
@@ -174,9 +185,11 @@ fn parent(args: &[String]) -> Result<(), String> {
     }
     println!();
     println!(
-        "| users | conversations | build ms | update (full rebuild) ms | table bytes/user | RSS growth bytes/user | peak growth bytes/user | median ns (resolved) | p99 ns (resolved) | median ns (string ids) | p99 ns (string ids) | write ack ms | ack→visible ms | write-to-visible ms |"
+        "| users | conversations | build ms | one assignment: incremental patch ms | one assignment: full rebuild ms | table bytes/user | RSS growth bytes/user | peak growth bytes/user | median ns (resolved) | p99 ns (resolved) | mean ns (resolved, loop, on-CPU) | median ns (string ids) | p99 ns (string ids) | mean ns (string ids, loop, on-CPU) | write ack ms | ack→visible ms | write-to-visible ms |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
     for p in &points {
         let wtv = match p.wtv {
             Some((a, b, c)) => format!(
@@ -186,18 +199,25 @@ fn parent(args: &[String]) -> Result<(), String> {
             None => "– | – | –".into(),
         };
         println!(
-            "| {} | {} | {:.1} | {:.1} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {wtv} |",
+            "| {} | {} | {:.1} | {} | {:.1} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} | {:.0} | {:.0} | {:.1} | {wtv} |",
             p.users,
             p.conversations,
             p.build_ms,
+            if p.patch_ms >= 0.0 {
+                format!("{:.3}", p.patch_ms)
+            } else {
+                "–".into()
+            },
             p.update_ms,
             p.heap_per_user,
             p.rss_per_user,
             p.peak_per_user,
             p.resolved_p50,
             p.resolved_p99,
+            p.resolved_mean,
             p.string_p50,
             p.string_p99,
+            p.string_mean,
         );
     }
     let out = arg(args, "--out").unwrap_or_else(|| "docs".into());
@@ -275,14 +295,35 @@ fn child(args: &[String], users: usize) -> Result<(), String> {
         lat.push((t.elapsed().as_nanos() as f64 - oh).max(0.0));
     }
     let ss = summarize(&mut lat);
+    // Means from tight loops (no timer inside), in on-CPU time when readable.
+    let elapsed_ns = |cpu0: Option<u64>, t: Instant| -> f64 {
+        match (cpu0, thread_cpu_ns()) {
+            (Some(a), Some(b)) if b > a => (b - a) as f64,
+            _ => t.elapsed().as_secs_f64() * 1e9,
+        }
+    };
+    let (cpu0, t) = (thread_cpu_ns(), Instant::now());
+    let mut n = 0usize;
+    for r in &resolved {
+        n += usize::from(black_box(snap.check_resolved(black_box(r), &ctx, 0)).allowed);
+    }
+    let resolved_mean = elapsed_ns(cpu0, t) / resolved.len().max(1) as f64;
+    let (cpu0, t) = (thread_cpu_ns(), Instant::now());
+    for c in &w.checks {
+        n += usize::from(black_box(snap.check(black_box(&request(c, &ctx)))).allowed);
+    }
+    let string_mean = elapsed_ns(cpu0, t) / w.checks.len().max(1) as f64;
+    black_box(n);
     println!(
-        "check latency (timer overhead {oh:.0} ns subtracted): resolved median {:.0} ns p99 {:.0} ns; string ids median {:.0} ns p99 {:.0} ns",
+        "check latency (timer overhead {oh:.0} ns subtracted): resolved median {:.0} ns p99 {:.0} ns mean {resolved_mean:.1} ns; string ids median {:.0} ns p99 {:.0} ns mean {string_mean:.1} ns",
         rs.p50, rs.p99, ss.p50, ss.p99
     );
     drop(resolved);
-    // One new assignment in the core: a full rebuild (there is no incremental API).
-    let (user, role, action) = flip_candidate(&w, &snap, 0)?;
-    drop(snap);
+    // One new assignment in the core: an incremental patch, then a full rebuild.
+    let (user, role, action) = flip_candidates(&w, &snap, 1)?
+        .into_iter()
+        .next()
+        .ok_or("no candidate")?;
     w.state.assignments.push(Assignment {
         id: "scaling-new".into(),
         principal: user.clone(),
@@ -290,6 +331,36 @@ fn child(args: &[String], users: usize) -> Result<(), String> {
         scope: Scope::Tenant,
         expires_at: None,
     });
+    // The incremental path: the old snapshot patched with the user's new assignments.
+    let t = Instant::now();
+    let patched = snap.patched(
+        &w.state,
+        &[Delta::Assignments {
+            principal: user.as_str(),
+        }],
+    );
+    let patch_ms = t.elapsed().as_secs_f64() * 1e3;
+    let patch_ms = match patched {
+        Ok(p) => {
+            let seen = p
+                .check(&Request {
+                    principal: &user,
+                    action: &action,
+                    resource_type: "tenant",
+                    resource_id: "bench",
+                    context: &ctx,
+                    now: 0,
+                })
+                .allowed;
+            println!("one new assignment, incremental patch: {patch_ms:.3} ms (visible: {seen})");
+            if seen { patch_ms } else { -1.0 }
+        }
+        Err(e) => {
+            println!("one new assignment, incremental patch refused: {e}");
+            -1.0
+        }
+    };
+    drop(snap);
     let t = Instant::now();
     let snap2 = Snapshot::build(profile.clone(), &w.state).map_err(|e| format!("{e:?}"))?;
     let update_ms = t.elapsed().as_secs_f64() * 1e3;
@@ -317,7 +388,10 @@ fn child(args: &[String], users: usize) -> Result<(), String> {
         resolved_p99: rs.p99,
         string_p50: ss.p50,
         string_p99: ss.p99,
+        resolved_mean,
+        string_mean,
         update_ms,
+        patch_ms,
         wtv: None,
         wtv_conversations: 0,
     };
@@ -346,45 +420,54 @@ fn child(args: &[String], users: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// A user whose `hold.pN` is denied and a role that grants `pN` outright (the `k`-th
-/// such pair), so that assigning the role flips the check.
-fn flip_candidate(
+/// `n` (user, role, action) triples with distinct users: the user's `hold.pN` is
+/// denied and the role grants `pN` outright, so that assigning the role flips the check.
+fn flip_candidates(
     w: &Workload,
     snap: &Snapshot,
-    k: usize,
-) -> Result<(String, String, String), String> {
+    n: usize,
+) -> Result<Vec<(String, String, String)>, String> {
     let ctx = Context::new();
-    let mut found = 0;
-    for role in &w.state.roles {
-        for (p, g) in &role.grants {
-            if *g != GrantSpec::Bool(true) || !p.starts_with('p') {
-                continue;
-            }
-            let action = format!("hold.{p}");
-            for u in 0..w.state.entities.len() {
-                let user = format!("u{u}");
-                let req = Request {
+    let grants: Vec<(&str, String)> = w
+        .state
+        .roles
+        .iter()
+        .flat_map(|r| {
+            r.grants
+                .iter()
+                .filter(|(p, g)| *g == GrantSpec::Bool(true) && p.starts_with('p'))
+                .map(|(p, _)| (r.id.as_str(), format!("hold.{p}")))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for u in 0.. {
+        if out.len() >= n {
+            break;
+        }
+        let user = format!("u{u}");
+        let Some((role, action)) = grants.iter().find(|(_, action)| {
+            !snap
+                .check(&Request {
                     principal: &user,
-                    action: &action,
+                    action,
                     resource_type: "tenant",
                     resource_id: "bench",
                     context: &ctx,
                     now: 0,
-                };
-                if snap.resolve(&req).is_err() {
-                    break;
-                }
-                if !snap.check(&req).allowed {
-                    if found == k {
-                        return Ok((user, role.id.clone(), action));
-                    }
-                    found += 1;
-                    break;
-                }
-            }
+                })
+                .allowed
+        }) else {
+            continue;
+        };
+        if snap.entity(rolecall_core::profile::USER, &user).is_none() {
+            break;
         }
+        out.push((user, (*role).to_owned(), action.clone()));
     }
-    Err("no assignment flips a check in this workload".into())
+    if out.len() < n {
+        return Err("not enough assignments that flip a check in this workload".into());
+    }
+    Ok(out)
 }
 
 async fn write_to_visible(sizes: Sizes, samples: usize) -> Result<(f64, f64, f64), String> {
@@ -392,10 +475,7 @@ async fn write_to_visible(sizes: Sizes, samples: usize) -> Result<(f64, f64, f64
     let profile = load_profile("bench.toml", &w.profile_text).map_err(|e| e.to_string())?;
     let snap =
         Snapshot::build(Arc::new(profile.clone()), &w.state).map_err(|e| format!("{e:?}"))?;
-    let mut flips = Vec::new();
-    for k in 0..samples {
-        flips.push(flip_candidate(&w, &snap, k)?);
-    }
+    let flips = flip_candidates(&w, &snap, samples)?;
     drop(snap);
     let dir = std::env::temp_dir().join(format!("rolecall-scaling-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -575,6 +655,31 @@ fn font() -> bool {
     false
 }
 
+/// A label for a log axis: only values whose mantissa is one of `keep` are written.
+fn log_label(v: f64, keep: &[f64]) -> String {
+    if v <= 0.0 {
+        return String::new();
+    }
+    let e = v.log10().floor();
+    let m = v / 10f64.powf(e);
+    if !keep.iter().any(|k| (m - k).abs() < 1e-6 * k.max(1.0)) {
+        return String::new();
+    }
+    if v >= 1.0 {
+        let digits = format!("{v:.0}");
+        let mut out = String::new();
+        for (i, ch) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(ch);
+        }
+        out
+    } else {
+        format!("{v}")
+    }
+}
+
 type Series<'a> = (&'a str, RGBColor, Vec<(f64, f64)>);
 
 fn chart(
@@ -617,14 +722,8 @@ fn chart(
     if text {
         mesh.x_desc("users")
             .y_desc(y_label)
-            .x_label_formatter(&|v| format!("{v:.0}"))
-            .y_label_formatter(&|v| {
-                if *v >= 1.0 {
-                    format!("{v:.0}")
-                } else {
-                    format!("{v:.2}")
-                }
-            })
+            .x_label_formatter(&|v| log_label(*v, &[1.0]))
+            .y_label_formatter(&|v| log_label(*v, &[1.0, 2.0, 5.0]))
             .label_style(("sans-serif", 15));
     } else {
         mesh.x_labels(0).y_labels(0);
@@ -677,6 +776,16 @@ fn plot(out: &str, points: &[Point]) -> Result<(), Box<dyn std::error::Error>> {
             ("p99, resolved ids", orange, u(|p| p.resolved_p99)),
             ("median, string ids", green, u(|p| p.string_p50)),
             ("p99, string ids", red, u(|p| p.string_p99)),
+            (
+                "mean, resolved ids (tight loop)",
+                RGBColor(148, 103, 189),
+                u(|p| p.resolved_mean),
+            ),
+            (
+                "mean, string ids (tight loop)",
+                RGBColor(140, 86, 75),
+                u(|p| p.string_mean),
+            ),
         ],
     )?;
     let memory = format!("{out}/scaling-memory.png");
@@ -693,6 +802,7 @@ fn plot(out: &str, points: &[Point]) -> Result<(), Box<dyn std::error::Error>> {
                 u(|p| p.rss_per_user),
             ),
             ("peak RSS growth / users", green, u(|p| p.peak_per_user)),
+            ("target at 100,000 users: 1 KiB", red, u(|_| 1024.0)),
         ],
     )?;
     let build = format!("{out}/scaling-build.png");
@@ -712,7 +822,13 @@ fn plot(out: &str, points: &[Point]) -> Result<(), Box<dyn std::error::Error>> {
                 orange,
                 u(|p| p.update_ms),
             ),
+            (
+                "one assignment, core (incremental patch)",
+                red,
+                u(|p| p.patch_ms),
+            ),
             ("write-to-visible via HTTP + SQLite", green, wtv),
+            ("target: 1 ms", RGBColor(127, 127, 127), u(|_| 1.0)),
         ],
     )?;
     println!("plots: {latency}, {memory}, {build}");

@@ -1,6 +1,7 @@
 //! Benchmark support for rolecall: a deterministic, seeded workload generator shared
-//! by every benchmark (the in-process check bench now; peer engines and HTTP load
-//! later), and small timing helpers.
+//! by every benchmark (check-bench, http-bench, store-bench, and the peer-bench and
+//! scaling-bench examples, which use the peer engines and plotters as
+//! dev-dependencies), and small timing helpers.
 
 pub mod seed;
 pub mod stats;

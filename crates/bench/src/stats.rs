@@ -51,3 +51,12 @@ fn proc_status_kib(key: &str) -> Option<u64> {
     let line = s.lines().find(|l| l.starts_with(key))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
+
+/// Nanoseconds this thread has spent running on a CPU (Linux
+/// `/proc/thread-self/schedstat`), if readable. Unlike wall time, it excludes the
+/// time the thread waited while other processes used the core, so throughput figures
+/// taken with it hold on a busy machine.
+pub fn thread_cpu_ns() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace().next()?.parse().ok()
+}

@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 
 use casbin::function_map::key_match;
-use casbin::prelude::*;
+use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter, MgmtApi};
 use rolecall_bench::workload::Check;
 use rolecall_core::Profile;
 use rolecall_core::state::TenantState;

@@ -145,9 +145,13 @@ impl Cedar {
         let mut scopes: Vec<Option<&str>> = vec![None];
         scopes.extend(orgs.iter().map(|o| Some(o.id.as_str())));
         let mut parents: HashMap<EntityUid, HashSet<EntityUid>> = HashMap::new();
-        let mut link = |child: EntityUid, parent: EntityUid| {
-            parents.entry(child).or_default().insert(parent);
-        };
+        fn link(
+            g: &mut HashMap<EntityUid, HashSet<EntityUid>>,
+            child: EntityUid,
+            parent: EntityUid,
+        ) {
+            g.entry(child).or_default().insert(parent);
+        }
         // The privilege graph, once per scope.
         for &org in &scopes {
             for info in &infos {
@@ -156,13 +160,13 @@ impl Cedar {
                 let mut below = any;
                 for l in &info.levels {
                     let n = names.node(org, &info.id, Some(l));
-                    link(n.clone(), below);
+                    link(&mut parents, n.clone(), below);
                     below = n;
                 }
                 let top = names.top(org, info);
                 for &c in &info.children {
                     let child = infos.get(c).ok_or("bad child index")?;
-                    link(top.clone(), names.top(org, child));
+                    link(&mut parents, top.clone(), names.top(org, child));
                 }
             }
         }
@@ -179,17 +183,21 @@ impl Cedar {
                 let me = names.role(org, &r.id);
                 parents.entry(me.clone()).or_default();
                 for inc in &r.includes {
-                    link(me.clone(), names.role(org, inc));
+                    link(&mut parents, me.clone(), names.role(org, inc));
                 }
                 for &(info, h) in &grants {
                     if let Some(n) = names.held(org, info, h) {
-                        link(me.clone(), n);
+                        link(&mut parents, me.clone(), n);
                     }
                 }
             }
             for o in &orgs {
                 if let Some(p) = tenant::rel1(o, "parent") {
-                    link(names.role(Some(p), &r.id), names.role(Some(&o.id), &r.id));
+                    link(
+                        &mut parents,
+                        names.role(Some(p), &r.id),
+                        names.role(Some(&o.id), &r.id),
+                    );
                 }
             }
         }
@@ -200,17 +208,21 @@ impl Cedar {
         for a in &s.assignments {
             let user = Names::uid(&user_t, &a.principal);
             match tenant::org_scope(a)? {
-                None => link(user, names.role(None, &a.role)),
+                None => link(&mut parents, user, names.role(None, &a.role)),
                 Some(units) => {
                     for unit in units {
-                        link(user.clone(), names.role(Some(unit), &a.role));
+                        link(&mut parents, user.clone(), names.role(Some(unit), &a.role));
                     }
                 }
             }
         }
         for q in tenant::of_type(s, "queue") {
             for m in tenant::rel(q, "members") {
-                link(Names::uid(&user_t, m), Names::uid(&queue_t, &q.id));
+                link(
+                    &mut parents,
+                    Names::uid(&user_t, m),
+                    Names::uid(&queue_t, &q.id),
+                );
             }
         }
         let mut entities: Vec<Entity> = parents

@@ -14,7 +14,7 @@ use rolecall_core::state::TenantState;
 
 use crate::tenant::{self, Act};
 
-/// FxHash (the hash rustc uses): fast for short string keys.
+/// FxHash-style hashing (multiply-rotate, as rustc-hash): fast for short string keys.
 #[derive(Default, Clone, Copy)]
 pub struct Fx(u64);
 
@@ -40,7 +40,9 @@ impl Hasher for Fx {
 
     #[inline]
     fn finish(&self) -> u64 {
-        self.0
+        // The multiply leaves the entropy in the high bits; hashbrown picks buckets
+        // with the low ones (rustc-hash 2 rotates the same way).
+        self.0.rotate_left(26)
     }
 }
 
