@@ -6,8 +6,10 @@ cd "$(dirname "$0")"
 
 cargo test --workspace
 
-# The browser tests need the binary, the npm packages and Chromium (.ci/run installs
-# Chromium on a fresh machine: apt-get install chromium chromium-driver).
+# The browser tests need the binary, the npm packages and Debian's Chromium.
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq && apt-get install -y -qq chromium chromium-driver
+fi
 cargo build --quiet -p rolecall-cli
 if [ ! -d console-tests/node_modules/playwright-core ]; then
   (cd console-tests && npm ci --no-audit --no-fund)
