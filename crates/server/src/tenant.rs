@@ -32,7 +32,10 @@ pub struct Tenant {
     /// Id.
     pub id: String,
     current: ArcSwap<Current>,
-    write: Mutex<()>,
+    /// Serializes writes, and holds the writer's spare copy of the current state (equal
+    /// to `current().mem` whenever it is `Some`), so that a write mutates it in place
+    /// instead of cloning the whole tenant.
+    write: Mutex<Option<MemState>>,
     revision_tx: watch::Sender<u64>,
 }
 
@@ -118,7 +121,7 @@ impl Tenant {
                 snapshot: Arc::new(snapshot),
                 revision,
             }),
-            write: Mutex::new(()),
+            write: Mutex::new(None),
             revision_tx,
         })
     }
@@ -205,7 +208,7 @@ impl Tenant {
     where
         F: FnOnce(&Current, &MemState, &Snapshot) -> ApiResult<()>,
     {
-        let _guard = self.write.lock().await;
+        let mut spare = self.write.lock().await;
         let cur = self.current();
         if let Some(e) = expected
             && e != cur.revision
@@ -215,7 +218,13 @@ impl Tenant {
                 cur.revision
             )));
         }
-        let mut mem = cur.mem.clone();
+        // INVARIANT: the spare equals `cur.mem`: it is set only below, after a write,
+        // from the previous state with this write's changes applied; every failure
+        // path drops it (the next write clones).
+        let mut mem = match spare.take() {
+            Some(m) => m,
+            None => cur.mem.clone(),
+        };
         for c in &changes {
             mem.apply(&cur.profile, c);
         }
@@ -277,14 +286,25 @@ impl Tenant {
             .await?;
         let mut record = cur.record.clone();
         record.revision = revision;
-        self.current.store(Arc::new(Current {
+        let profile = cur.profile.clone();
+        let old = self.current.swap(Arc::new(Current {
             record,
-            profile: cur.profile.clone(),
+            profile: profile.clone(),
             mem,
             snapshot: Arc::new(snapshot),
             revision,
         }));
         let _ = self.revision_tx.send(revision);
+        // Reclaim the previous state as the next write's spare when no reader still
+        // holds it: the same changes bring it level with the new current state.
+        drop(cur);
+        if let Ok(previous) = Arc::try_unwrap(old) {
+            let mut next = previous.mem;
+            for c in &changes {
+                next.apply(&profile, c);
+            }
+            *spare = Some(next);
+        }
         Ok(revision)
     }
 }

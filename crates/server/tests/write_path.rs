@@ -1,0 +1,135 @@
+//! The write path keeps its in-memory state equal to what the store would load, across
+//! many writes, refused writes (which must not leave a stale spare behind) and
+//! concurrent readers holding old views.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code"
+)]
+
+use std::sync::Arc;
+
+use rolecall_core::profile::Value;
+use rolecall_core::state::{Assignment, Scope, TenantState};
+use rolecall_server::tenant::Tenant;
+use rolecall_store::{Change, NewTenant, Store, Tuple};
+
+fn normalize(st: &TenantState) -> TenantState {
+    let mut st = st.clone();
+    for e in &mut st.entities {
+        for (_, t) in &mut e.relations {
+            t.sort();
+        }
+        e.relations.retain(|(_, t)| !t.is_empty());
+        e.relations.sort();
+    }
+    st.entities
+        .sort_by(|a, b| (&a.ty, &a.id).cmp(&(&b.ty, &b.id)));
+    st
+}
+
+fn upsert(ty: &str, id: &str) -> Change {
+    Change::UpsertEntity {
+        ty: ty.into(),
+        id: id.into(),
+        name: Some(id.to_uppercase()),
+        attributes: vec![],
+    }
+}
+
+fn member(q: &str, u: &str, put: bool) -> Change {
+    let t = Tuple {
+        rtype: "queue".into(),
+        rid: q.into(),
+        relation: "members".into(),
+        stype: "user".into(),
+        sid: u.into(),
+    };
+    if put {
+        Change::PutRelation(t)
+    } else {
+        Change::DeleteRelation(t)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_stays_equal_to_the_store() {
+    let dir = std::env::temp_dir().join(format!("rolecall-write-path-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("w.db").display());
+    let store: Arc<dyn Store> = rolecall_server::open_store(&url).await.unwrap();
+    let text = rolecall_server::profiles::shipped("horizon-contact").unwrap();
+    store
+        .create_tenant(
+            &NewTenant {
+                id: "t".into(),
+                name: "T".into(),
+                profile_id: "horizon-contact".into(),
+                profile_text: text.into(),
+            },
+            "test",
+            0,
+        )
+        .await
+        .unwrap();
+    let tenant = Tenant::load(
+        store.as_ref(),
+        store.get_tenant("t").await.unwrap().unwrap(),
+    )
+    .await
+    .unwrap();
+    let ok = |_: &_, _: &_, _: &_| Ok(());
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    let mut held = Vec::new();
+    for round in 0..60 {
+        let u = format!("u{}", next(8));
+        let q = format!("q{}", next(3));
+        let changes = match next(6) {
+            0 => vec![upsert("user", &u)],
+            1 => vec![
+                upsert("user", &u),
+                upsert("queue", &q),
+                member(&q, &u, true),
+            ],
+            2 => vec![member(&q, &u, false)],
+            3 => vec![Change::PutAssignment(Assignment {
+                id: format!("a{}", next(4)),
+                principal: u.clone(),
+                role: "agent".into(),
+                scope: Scope::Tenant,
+                expires_at: None,
+            })],
+            4 => vec![Change::SetSetting {
+                key: "nope".into(),
+                value: Value::Bool(true),
+            }], // refused: unknown setting
+            _ => vec![Change::DeleteEntity {
+                ty: "user".into(),
+                id: u.clone(),
+            }],
+        };
+        // Readers sometimes hold the current view across a write.
+        if round % 7 == 0 {
+            held.push(tenant.current());
+        }
+        let _ = tenant
+            .write(store.as_ref(), changes, "test", None, 0, ok)
+            .await;
+        let mem = normalize(&tenant.current().mem.state);
+        let stored = normalize(&store.load_state("t").await.unwrap().state);
+        assert_eq!(mem.entities, stored.entities, "round {round}");
+        assert_eq!(mem.assignments, stored.assignments, "round {round}");
+        assert_eq!(mem.settings, stored.settings, "round {round}");
+    }
+    drop(held);
+    let _ = std::fs::remove_dir_all(&dir);
+}
