@@ -32,11 +32,36 @@ pub struct Tenant {
     /// Id.
     pub id: String,
     current: ArcSwap<Current>,
-    /// Serializes writes, and holds the writer's spare copy of the current state (equal
-    /// to `current().mem` whenever it is `Some`), so that a write mutates it in place
-    /// instead of cloning the whole tenant.
-    write: Mutex<Option<MemState>>,
+    /// Serializes writes, and keeps what lets a write mutate a state in place instead
+    /// of cloning the whole tenant.
+    write: Mutex<Writer>,
     revision_tx: watch::Sender<u64>,
+}
+
+/// The writer's reusable state.
+#[derive(Debug, Default)]
+struct Writer {
+    /// The view the last write replaced, with that write's changes: once no reader
+    /// holds it any more, its state plus those changes equals the current state.
+    previous: Option<(Arc<Current>, Vec<Change>)>,
+}
+
+impl Writer {
+    /// A copy of the current state to mutate: the reclaimed previous view brought
+    /// level, or (when a reader still holds it) a clone of `current`.
+    fn take_state(&mut self, current: &Current) -> MemState {
+        if let Some((old, changes)) = self.previous.take()
+            && old.revision + 1 == current.revision
+            && let Ok(prev) = Arc::try_unwrap(old)
+        {
+            let mut m = prev.mem;
+            for c in &changes {
+                m.apply(&prev.profile, c);
+            }
+            return m;
+        }
+        current.mem.clone()
+    }
 }
 
 /// Most changes in a batch applied by patching the snapshot rather than rebuilding it.
@@ -121,7 +146,7 @@ impl Tenant {
                 snapshot: Arc::new(snapshot),
                 revision,
             }),
-            write: Mutex::new(None),
+            write: Mutex::new(Writer::default()),
             revision_tx,
         })
     }
@@ -208,7 +233,7 @@ impl Tenant {
     where
         F: FnOnce(&Current, &MemState, &Snapshot) -> ApiResult<()>,
     {
-        let mut spare = self.write.lock().await;
+        let mut writer = self.write.lock().await;
         let cur = self.current();
         if let Some(e) = expected
             && e != cur.revision
@@ -218,13 +243,9 @@ impl Tenant {
                 cur.revision
             )));
         }
-        // INVARIANT: the spare equals `cur.mem`: it is set only below, after a write,
-        // from the previous state with this write's changes applied; every failure
-        // path drops it (the next write clones).
-        let mut mem = match spare.take() {
-            Some(m) => m,
-            None => cur.mem.clone(),
-        };
+        // INVARIANT: `writer.previous` is the view the last successful write replaced
+        // (revision one less than the current one) with that write's changes.
+        let mut mem = writer.take_state(&cur);
         for c in &changes {
             mem.apply(&cur.profile, c);
         }
@@ -286,25 +307,16 @@ impl Tenant {
             .await?;
         let mut record = cur.record.clone();
         record.revision = revision;
-        let profile = cur.profile.clone();
         let old = self.current.swap(Arc::new(Current {
             record,
-            profile: profile.clone(),
+            profile: cur.profile.clone(),
             mem,
             snapshot: Arc::new(snapshot),
             revision,
         }));
         let _ = self.revision_tx.send(revision);
-        // Reclaim the previous state as the next write's spare when no reader still
-        // holds it: the same changes bring it level with the new current state.
-        drop(cur);
-        if let Ok(previous) = Arc::try_unwrap(old) {
-            let mut next = previous.mem;
-            for c in &changes {
-                next.apply(&profile, c);
-            }
-            *spare = Some(next);
-        }
+        // Keep the replaced view: the next write reuses its state if no reader holds it.
+        writer.previous = Some((old, changes));
         Ok(revision)
     }
 }
