@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use rolecall_core::profile::{Invariant, PrivKind, Profile, Value};
+use rolecall_core::profile::{Invariant, PrivKind, Profile};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -178,14 +178,6 @@ pub fn privilege_details(p: &Profile) -> Vec<PrivilegeDetail> {
         .collect()
 }
 
-fn json_value(v: &Value) -> serde_json::Value {
-    match v {
-        Value::Bool(b) => serde_json::Value::Bool(*b),
-        Value::Int(i) => serde_json::json!(i),
-        Value::Str(s) => serde_json::Value::String(s.clone()),
-    }
-}
-
 /// The profile's role types.
 pub fn role_types(p: &Profile) -> Vec<RoleTypeView> {
     p.role_types
@@ -239,7 +231,7 @@ pub fn types(p: &Profile) -> Vec<TypeInfo> {
                     name: a.name.clone(),
                     ty: a.ty.name().to_owned(),
                     values: a.values.clone(),
-                    default: a.default.as_ref().map(json_value),
+                    default: a.default.as_ref().map(super::value_json),
                 })
                 .collect(),
         })

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use rolecall_core::profile::{TypeId, Value};
+use rolecall_core::profile::TypeId;
 use rolecall_core::snapshot::{ExplainNode, Outcome};
 use rolecall_core::{Context, EvalError, Request};
 use serde::{Deserialize, Serialize};
@@ -177,18 +177,7 @@ fn node_view(n: ExplainNode) -> ExplainNodeView {
 fn context(c: &BTreeMap<String, serde_json::Value>) -> ApiResult<Context> {
     c.iter()
         .map(|(k, v)| {
-            let value = match v {
-                serde_json::Value::Bool(b) => Value::Bool(*b),
-                serde_json::Value::Number(n) => Value::Int(n.as_i64().ok_or_else(|| {
-                    ApiError::bad_request(format!("context `{k}`: {n} is not an integer"))
-                })?),
-                serde_json::Value::String(s) => Value::Str(s.clone()),
-                other => {
-                    return Err(ApiError::bad_request(format!(
-                        "context `{k}`: {other} is not a bool, integer or string"
-                    )));
-                }
-            };
+            let value = super::json_scalar(&format!("context `{k}`"), v)?;
             Ok((k.clone(), value))
         })
         .collect()

@@ -113,14 +113,6 @@ const RESOURCES: Kind = Kind {
     fields: &[],
 };
 
-fn json_value(v: &Value) -> serde_json::Value {
-    match v {
-        Value::Bool(b) => serde_json::Value::Bool(*b),
-        Value::Int(i) => serde_json::json!(i),
-        Value::Str(s) => serde_json::Value::String(s.clone()),
-    }
-}
-
 fn view(p: &Profile, snap: &Snapshot, e: &Entity) -> EntityView {
     let mut relations: BTreeMap<String, Vec<String>> = e
         .relations
@@ -154,7 +146,7 @@ fn view(p: &Profile, snap: &Snapshot, e: &Entity) -> EntityView {
         attributes: e
             .attributes
             .iter()
-            .map(|(k, v)| (k.clone(), json_value(v)))
+            .map(|(k, v)| (k.clone(), super::value_json(v)))
             .collect(),
     }
 }
@@ -226,18 +218,7 @@ fn parse_body(
         attributes.push(("kind".into(), Value::Str(k)));
     }
     for (k, v) in body.attributes.iter().flatten() {
-        let value = match v {
-            serde_json::Value::Bool(b) => Value::Bool(*b),
-            serde_json::Value::Number(n) => Value::Int(n.as_i64().ok_or_else(|| {
-                ApiError::bad_request(format!("attribute `{k}`: {n} is not an integer"))
-            })?),
-            serde_json::Value::String(s) => Value::Str(s.clone()),
-            other => {
-                return Err(ApiError::bad_request(format!(
-                    "attribute `{k}`: {other} is not a bool, integer or string"
-                )));
-            }
-        };
+        let value = super::json_scalar(&format!("attribute `{k}`"), v)?;
         if k == "kind" && ty_id == "org_unit" {
             return Err(ApiError::bad_request(
                 "give an org unit's kind as `kind`, not as an attribute",

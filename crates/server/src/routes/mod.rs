@@ -324,6 +324,28 @@ pub fn valid_id(id: &str, what: &str) -> ApiResult<()> {
     }
 }
 
+/// A scalar value (setting, attribute, context) as JSON.
+pub fn value_json(v: &rolecall_core::profile::Value) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+/// A JSON bool, integer or string as a scalar value; `what` names it in the error
+/// (e.g. "attribute `seat_level`").
+pub fn json_scalar(what: &str, v: &serde_json::Value) -> ApiResult<rolecall_core::profile::Value> {
+    use rolecall_core::profile::Value;
+    match v {
+        serde_json::Value::Bool(b) => Ok(Value::Bool(*b)),
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .map(Value::Int)
+            .ok_or_else(|| ApiError::bad_request(format!("{what}: {n} is not an integer"))),
+        serde_json::Value::String(s) => Ok(Value::Str(s.clone())),
+        other => Err(ApiError::bad_request(format!(
+            "{what}: {other} is not a bool, integer or string"
+        ))),
+    }
+}
+
 /// How long a read waits for `at_least_revision`.
 pub const REVISION_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 

@@ -43,14 +43,6 @@ pub struct SettingList {
     pub revision: u64,
 }
 
-fn json(v: &Value) -> serde_json::Value {
-    match v {
-        Value::Bool(b) => serde_json::Value::Bool(*b),
-        Value::Int(i) => serde_json::json!(i),
-        Value::Str(s) => serde_json::Value::String(s.clone()),
-    }
-}
-
 /// The tenant's settings.
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/settings", params(("tenant" = String, Path,), ReadQuery), responses((status = 200, body = SettingList)), security(("bearer" = [])))]
 pub async fn get_all(
@@ -77,8 +69,8 @@ pub async fn get_all(
                 id: d.id.clone(),
                 name: d.name.clone(),
                 ty: d.ty.name().to_owned(),
-                value: json(v),
-                default: json(&d.default),
+                value: super::value_json(v),
+                default: super::value_json(&d.default),
             }
         })
         .collect();
