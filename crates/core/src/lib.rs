@@ -5,8 +5,10 @@
 //! Callers read files and pass their text; every decision is a function of a
 //! [`Snapshot`] and a [`Request`].
 
+pub mod change;
 pub mod decision;
 pub mod expr;
+pub mod mem;
 pub mod pairs;
 pub mod profile;
 pub mod reference;
@@ -15,7 +17,9 @@ pub mod span;
 pub mod state;
 pub mod world;
 
+pub use change::{Change, Object, Tuple};
 pub use decision::{Context, Decision, EvalError, Request};
+pub use mem::MemState;
 pub use profile::{Profile, load_profile};
 pub use snapshot::{ResolvedRequest, Snapshot};
 pub use span::{Diagnostic, Diagnostics, Location};

@@ -5,7 +5,8 @@
 use std::collections::BTreeSet;
 
 use rolecall_core::Profile;
-use rolecall_store::{AuditDraft, Change, MemState};
+use rolecall_core::{Change, MemState};
+use rolecall_store::AuditDraft;
 
 fn json<T: serde::Serialize>(v: Option<&T>) -> Option<String> {
     v.and_then(|x| serde_json::to_string(x).ok())

@@ -1984,8 +1984,8 @@ mod tests {
     use rolecall_core::profile::{ORG_UNIT, QUEUE, TENANT, USER};
     use rolecall_core::snapshot::AppointRequest;
     use rolecall_core::state::TenantState;
+    use rolecall_core::{Change, MemState};
     use rolecall_core::{Context, Profile, Request, Snapshot, load_profile};
-    use rolecall_store::{Change, MemState};
 
     use super::*;
 

@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use rolecall_store::{MemState, NewTenant};
+use rolecall_core::MemState;
+use rolecall_store::NewTenant;
 
 use crate::app::{AppState, now};
 use crate::tenant::Tenant;

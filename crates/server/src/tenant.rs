@@ -5,8 +5,9 @@
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
+use rolecall_core::{Change, MemState};
 use rolecall_core::{Profile, Snapshot};
-use rolecall_store::{Change, MemState, Store, TenantRecord};
+use rolecall_store::{Store, TenantRecord};
 use tokio::sync::{Mutex, watch};
 
 use crate::error::{ApiError, ApiResult};

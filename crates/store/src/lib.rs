@@ -2,7 +2,6 @@
 //! embedded default; PostgreSQL). Every write is one transaction that bumps the
 //! tenant's revision and appends one change-log row per change.
 
-mod apply;
 pub mod audit;
 mod codec;
 mod error;
@@ -12,7 +11,6 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 
-pub use apply::MemState;
 pub use audit::{AuditDraft, AuditFilter, AuditRecord, AuditVerification};
 pub use error::StoreError;
 pub use model::*;

@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use rolecall_core::profile::{RoleSpec, Value};
-use rolecall_core::state::{Assignment, TenantState};
-use serde::{Deserialize, Serialize};
+use rolecall_core::state::TenantState;
+
+pub use rolecall_core::change::{Change, Tuple};
 
 /// A tenant to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,84 +48,6 @@ pub struct LoadedState {
     pub role_versions: BTreeMap<String, u64>,
 }
 
-/// A relation tuple: `rtype:rid#relation@stype:sid`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Tuple {
-    /// Resource type.
-    pub rtype: String,
-    /// Resource id.
-    pub rid: String,
-    /// Relation name.
-    pub relation: String,
-    /// Subject type.
-    pub stype: String,
-    /// Subject id.
-    pub sid: String,
-}
-
-/// One change to a tenant's state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum Change {
-    /// Creates or replaces an entity's name and attributes (its relations are untouched).
-    UpsertEntity {
-        /// Type.
-        ty: String,
-        /// Id.
-        id: String,
-        /// Display name.
-        name: Option<String>,
-        /// Attributes (replace all previous ones).
-        #[serde(with = "rolecall_core::pairs")]
-        attributes: Vec<(String, Value)>,
-    },
-    /// Deletes an entity and every tuple where it is the resource or the subject.
-    DeleteEntity {
-        /// Type.
-        ty: String,
-        /// Id.
-        id: String,
-    },
-    /// Writes a tuple (idempotent); creates the resource entity (no name, no attributes)
-    /// if it does not exist, so an entity never disappears with its last tuple.
-    PutRelation(Tuple),
-    /// Deletes a tuple (idempotent).
-    DeleteRelation(Tuple),
-    /// Creates or replaces a custom role; its version becomes `version`.
-    PutRole {
-        /// The role.
-        role: RoleSpec,
-        /// Its new version.
-        version: u64,
-    },
-    /// Deletes a custom role.
-    DeleteRole {
-        /// Id.
-        id: String,
-    },
-    /// Creates or replaces an assignment (by its id).
-    PutAssignment(Assignment),
-    /// Deletes an assignment.
-    DeleteAssignment {
-        /// Id.
-        id: String,
-    },
-    /// Creates or replaces a tenant separation-of-duty rule.
-    PutSodRule(rolecall_core::profile::SodRule),
-    /// Deletes a tenant separation-of-duty rule.
-    DeleteSodRule {
-        /// Id.
-        id: String,
-    },
-    /// Sets a tenant setting.
-    SetSetting {
-        /// Setting id.
-        key: String,
-        /// Value.
-        value: Value,
-    },
-}
-
 /// A change-log row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeRecord {
@@ -154,4 +76,10 @@ pub struct TokenRecord {
     pub principal: Option<String>,
     /// Creation time, Unix seconds.
     pub created_at: i64,
+}
+
+impl From<LoadedState> for rolecall_core::mem::MemState {
+    fn from(l: LoadedState) -> Self {
+        rolecall_core::mem::MemState::with_versions(l.state, l.role_versions)
+    }
 }

@@ -1287,7 +1287,7 @@ async fn memory_matches_store(s: &dyn Store) {
     )
     .unwrap();
     create(s, "acme").await;
-    let mut mem = rolecall_store::MemState::new(rolecall_core::state::TenantState {
+    let mut mem = rolecall_core::MemState::new(rolecall_core::state::TenantState {
         tenant_id: "acme".into(),
         tenant_name: Some("Tenant acme".into()),
         ..Default::default()

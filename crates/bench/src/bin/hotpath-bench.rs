@@ -151,7 +151,12 @@ async fn seed(store: &dyn Store, users: usize, history: usize) -> Result<()> {
         .await
         .map_err(|e| e.to_string())?;
     // History: one small write per revision (an assignment made, then removed).
-    let role = w.state.roles.first().map(|r| r.id.clone()).unwrap_or_default();
+    let role = w
+        .state
+        .roles
+        .first()
+        .map(|r| r.id.clone())
+        .unwrap_or_default();
     for i in 0..history {
         let id = format!("h{}", i / 2);
         let c = if i % 2 == 0 {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use rolecall_core::Snapshot;
-use rolecall_store::{Change, MemState};
+use rolecall_core::{Change, MemState};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

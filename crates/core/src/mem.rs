@@ -1,14 +1,13 @@
-//! The in-memory meaning of a [`Change`]: applying it to a tenant's state exactly as
-//! the backends apply it to their tables. The server keeps a [`MemState`] per tenant
-//! and validates a batch (by building the resulting snapshot) before anything is
-//! written.
+//! A tenant's state with an index, and the in-memory meaning of a [`Change`]: applying
+//! it exactly as the store applies it to its tables. The engine keeps a [`MemState`]
+//! per tenant and validates a batch (by building the resulting snapshot) before
+//! anything is written.
 
 use std::collections::{BTreeMap, HashMap};
 
-use rolecall_core::Profile;
-use rolecall_core::state::{Entity, TenantState};
-
-use crate::model::{Change, LoadedState, Tuple};
+use crate::Profile;
+use crate::change::{Change, Tuple};
+use crate::state::{Entity, TenantState};
 
 /// A tenant's state with an index from (type, id) to entity position.
 #[derive(Debug, Clone, Default)]
@@ -20,24 +19,18 @@ pub struct MemState {
     index: HashMap<(String, String), usize>,
 }
 
-impl From<LoadedState> for MemState {
-    fn from(l: LoadedState) -> Self {
-        let mut m = MemState {
-            state: l.state,
-            role_versions: l.role_versions,
-            index: HashMap::new(),
-        };
-        m.reindex();
-        m
-    }
-}
-
 impl MemState {
     /// A state with its index built.
     pub fn new(state: TenantState) -> Self {
+        Self::with_versions(state, BTreeMap::new())
+    }
+
+    /// A state with its custom roles' versions, and its index built.
+    pub fn with_versions(state: TenantState, role_versions: BTreeMap<String, u64>) -> Self {
         let mut m = MemState {
             state,
-            ..MemState::default()
+            role_versions,
+            index: HashMap::new(),
         };
         m.reindex();
         m
