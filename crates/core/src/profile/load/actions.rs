@@ -1,0 +1,212 @@
+//! Actions and what refers to them: each action's requirement and obligations
+//! (expressions parsed and resolved with positions inside the TOML string), the
+//! management operations mapped to actions, and the appointment rules.
+
+use std::collections::BTreeMap;
+
+use toml::Spanned;
+
+use super::Loader;
+use crate::expr;
+use crate::profile::model::{
+    Action, ActionId, Appointment, MANAGEMENT_OPS, ORG_UNIT, Obligation, Profile, ScopeKind, TypeId,
+};
+use crate::profile::quoted;
+use crate::profile::raw::{RawAction, RawAppointment, RawObligation};
+use crate::profile::resolve::Resolver;
+use crate::span::string_content_start;
+
+impl Loader<'_> {
+    /// Parses and resolves an expression held in a TOML string.
+    fn expression(
+        &mut self,
+        p: &Profile,
+        text: &Spanned<String>,
+        resource: TypeId,
+    ) -> Option<crate::expr::resolved::Expr> {
+        let base = string_content_start(self.src.text, &text.span());
+        let ast = match expr::parse(text.get_ref()) {
+            Ok(a) => a,
+            Err(e) => {
+                self.err(&((base + e.span.start)..(base + e.span.end)), e.message);
+                return None;
+            }
+        };
+        match (Resolver {
+            profile: p,
+            resource,
+        })
+        .expr(&ast)
+        {
+            Ok(x) => Some(x),
+            Err((m, span)) => {
+                self.err(&((base + span.start)..(base + span.end)), m);
+                None
+            }
+        }
+    }
+
+    /// The actions; one whose resource type or requirement does not resolve is left out.
+    pub(super) fn actions(&mut self, p: &Profile, raw: &[Spanned<RawAction>]) -> Vec<Action> {
+        self.unique(raw.iter().map(|a| &a.get_ref().id), "action");
+        let type_ids: Vec<String> = p.types.iter().map(|t| t.id.clone()).collect();
+        let mut out = Vec::new();
+        for a in raw {
+            let a = a.get_ref();
+            let Some(resource) = p.type_id(a.resource.get_ref()) else {
+                self.err(
+                    &a.resource.span(),
+                    format!(
+                        "unknown resource type `{}`; expected one of {}",
+                        a.resource.get_ref(),
+                        quoted(&type_ids)
+                    ),
+                );
+                continue;
+            };
+            let Some(requires) = self.expression(p, &a.requires, resource) else {
+                continue;
+            };
+            let obligations = self.obligations(p, a, resource);
+            out.push(Action {
+                id: a.id.get_ref().clone(),
+                name: a.name.clone().unwrap_or_else(|| a.id.get_ref().clone()),
+                menu: a.menu.clone(),
+                description: a.description.clone(),
+                sensitive: a.sensitive,
+                resource,
+                requires,
+                requires_text: a.requires.get_ref().trim().to_owned(),
+                obligations,
+            });
+        }
+        out
+    }
+
+    /// An action's obligations (at most 64); one whose condition does not resolve is
+    /// left out.
+    fn obligations(&mut self, p: &Profile, a: &RawAction, resource: TypeId) -> Vec<Obligation> {
+        if a.obligations.len() > 64 {
+            self.err(
+                &a.id.span(),
+                format!("action `{}` has more than 64 obligations", a.id.get_ref()),
+            );
+        }
+        let mut obligations = Vec::new();
+        for o in &a.obligations {
+            if let Some(o) = self.obligation(p, o.get_ref(), resource) {
+                obligations.push(o);
+            }
+        }
+        obligations
+    }
+
+    /// One obligation, when its condition resolves.
+    fn obligation(
+        &mut self,
+        p: &Profile,
+        o: &RawObligation,
+        resource: TypeId,
+    ) -> Option<Obligation> {
+        self.check_id(&o.id, "obligation");
+        let when = self.expression(p, &o.when, resource)?;
+        Some(Obligation {
+            id: o.id.get_ref().clone(),
+            description: o.description.clone(),
+            when,
+            when_text: o.when.get_ref().trim().to_owned(),
+        })
+    }
+
+    /// The `[management]` table: known operations, each mapped to a known action.
+    pub(super) fn management(
+        &mut self,
+        p: &Profile,
+        raw: &BTreeMap<Spanned<String>, Spanned<String>>,
+    ) -> Vec<(String, ActionId)> {
+        let mut out = Vec::new();
+        for (op, action) in raw {
+            if !MANAGEMENT_OPS.iter().any(|(o, _)| o == op.get_ref()) {
+                let known: Vec<String> = MANAGEMENT_OPS
+                    .iter()
+                    .map(|(o, _)| (*o).to_owned())
+                    .collect();
+                self.err(
+                    &op.span(),
+                    format!(
+                        "unknown management operation `{}`; expected one of {}",
+                        op.get_ref(),
+                        quoted(&known)
+                    ),
+                );
+                continue;
+            }
+            match p.action(action.get_ref()) {
+                Some(a) => out.push((op.get_ref().clone(), a)),
+                None => self.err(
+                    &action.span(),
+                    format!("unknown action `{}`", action.get_ref()),
+                ),
+            }
+        }
+        out
+    }
+
+    /// The appointment rules: who may give a role, over which kinds of scope, to
+    /// which target (an expression over the org unit).
+    pub(super) fn appointments(
+        &mut self,
+        p: &Profile,
+        raw: &[Spanned<RawAppointment>],
+    ) -> Vec<Appointment> {
+        let mut out: Vec<Appointment> = Vec::new();
+        for a in raw {
+            let a = a.get_ref();
+            for r in std::iter::once(&a.role).chain(a.by.iter()) {
+                if p.role(r.get_ref()).is_none() {
+                    self.err(&r.span(), format!("unknown role `{}`", r.get_ref()));
+                }
+            }
+            if out.iter().any(|x| &x.role == a.role.get_ref()) {
+                self.err(
+                    &a.role.span(),
+                    format!("a second appointment rule for role `{}`", a.role.get_ref()),
+                );
+            }
+            let scope_kinds = self.scope_kinds(p, &a.scope_kinds);
+            let target = a
+                .target
+                .as_ref()
+                .and_then(|t| self.expression(p, t, ORG_UNIT));
+            out.push(Appointment {
+                role: a.role.get_ref().clone(),
+                by: a.by.iter().map(|s| s.get_ref().clone()).collect(),
+                scope_kinds,
+                target,
+                target_text: a.target.as_ref().map(|t| t.get_ref().trim().to_owned()),
+            });
+        }
+        out
+    }
+
+    /// Scope kinds as written: `tenant` or an org unit kind; unknown ones are reported.
+    fn scope_kinds(&mut self, p: &Profile, raw: &[Spanned<String>]) -> Vec<ScopeKind> {
+        let mut scope_kinds = Vec::new();
+        for k in raw {
+            if k.get_ref() == "tenant" {
+                scope_kinds.push(ScopeKind::Tenant);
+            } else if let Some(i) = p.org_kind(k.get_ref()) {
+                scope_kinds.push(ScopeKind::OrgKind(i));
+            } else {
+                self.err(
+                    &k.span(),
+                    format!(
+                        "unknown scope kind `{}`: expected `tenant` or an org unit kind",
+                        k.get_ref()
+                    ),
+                );
+            }
+        }
+        scope_kinds
+    }
+}
