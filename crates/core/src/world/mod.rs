@@ -1,8 +1,6 @@
 //! World files: a tenant's state plus assertions, in TOML (format in
-//! docs/profile-format.md). Parsing keeps spans so that every problem, whether in
-//! the file's shape or in the state it describes, points at its line and column.
-//! This module holds the parsed world and its checks; `parse` reads one, `run`
-//! evaluates its assertions.
+//! docs/profile-format.md). This module holds the parsed [`World`], whose spans let
+//! every problem of its state point at a line and column; `parse` reads, `run` runs.
 
 mod parse;
 mod raw;
