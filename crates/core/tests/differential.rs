@@ -165,170 +165,100 @@ proptest! {
     }
 }
 
-/// A patched snapshot decides exactly like one rebuilt from the same new state.
+/// A patched snapshot decides exactly like one rebuilt from the same new state: random
+/// small batches of changes (assignments made and removed, tuples written and deleted,
+/// attributes replaced, settings set), applied to the state and to the snapshot.
 fn patch_agrees_with_rebuild(seed: u64) -> (usize, usize) {
     use rand::prelude::*;
     use rolecall_core::profile::Value;
-    use rolecall_core::snapshot::Delta;
     use rolecall_core::state::{Assignment, Scope};
+    use rolecall_core::{Change, MemState, Tuple};
     let case = generate::case(seed, 60);
     let profile = Arc::new(case.profile.clone());
     let snap = Snapshot::build(profile.clone(), &case.state).unwrap();
+    let before = MemState::new(case.state.clone());
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0xA5A5);
-    let mut state = case.state.clone();
-    let users: Vec<String> = state
-        .entities
-        .iter()
-        .filter(|e| e.ty == "user")
-        .map(|e| e.id.clone())
-        .collect();
-    let convs: Vec<String> = state
-        .entities
-        .iter()
-        .filter(|e| e.ty == "conv")
-        .map(|e| e.id.clone())
-        .collect();
-    let queues: Vec<String> = state
-        .entities
-        .iter()
-        .filter(|e| e.ty == "queue")
-        .map(|e| e.id.clone())
-        .collect();
+    let ids = |ty: &str| -> Vec<String> {
+        case.state
+            .entities
+            .iter()
+            .filter(|e| e.ty == ty)
+            .map(|e| e.id.clone())
+            .collect()
+    };
+    let (users, convs, queues) = (ids("user"), ids("conv"), ids("queue"));
     let roles: Vec<String> = case.profile.roles.iter().map(|r| r.id.clone()).collect();
-    let mut touched_users = Vec::new();
-    let mut tuples: Vec<(String, String, String, String, bool)> = Vec::new();
-    let mut attrs: Vec<(String, String)> = Vec::new();
-    let mut settings: Vec<(String, Value)> = Vec::new();
+    let mut after = before.clone();
+    let mut changes = Vec::new();
     for _ in 0..rng.random_range(1..6) {
-        match rng.random_range(0..5) {
-            0 => {
-                let u = users.choose(&mut rng).unwrap().clone();
-                state.assignments.push(Assignment {
-                    id: format!("new{}", state.assignments.len()),
-                    principal: u.clone(),
-                    role: roles.choose(&mut rng).unwrap().clone(),
-                    scope: if rng.random_bool(0.5) {
-                        Scope::Tenant
-                    } else {
-                        Scope::Queues(vec![queues.choose(&mut rng).unwrap().clone()])
-                    },
-                    expires_at: if rng.random_bool(0.3) {
-                        Some(2_000)
-                    } else {
-                        None
-                    },
-                });
-                touched_users.push(u);
-            }
-            1 => {
-                if let Some(i) = (0..state.assignments.len()).choose(&mut rng) {
-                    let a = state.assignments.remove(i);
-                    touched_users.push(a.principal);
-                }
-            }
+        let change = match rng.random_range(0..5) {
+            0 => Change::PutAssignment(Assignment {
+                id: format!("new{}", changes.len()),
+                principal: users.choose(&mut rng).unwrap().clone(),
+                role: roles.choose(&mut rng).unwrap().clone(),
+                scope: if rng.random_bool(0.5) {
+                    Scope::Tenant
+                } else {
+                    Scope::Queues(vec![queues.choose(&mut rng).unwrap().clone()])
+                },
+                expires_at: rng.random_bool(0.3).then_some(2_000),
+            }),
+            1 => match after.state.assignments.choose(&mut rng) {
+                Some(a) => Change::DeleteAssignment { id: a.id.clone() },
+                None => continue,
+            },
             2 => {
                 // A watcher added or removed, or a queue member.
-                let (rtype, rid, rel, sid) = if rng.random_bool(0.5) {
-                    (
-                        "conv".to_owned(),
-                        convs.choose(&mut rng).unwrap().clone(),
-                        "watchers".to_owned(),
-                        users.choose(&mut rng).unwrap().clone(),
-                    )
+                let (rtype, rid, relation) = if rng.random_bool(0.5) {
+                    ("conv", convs.choose(&mut rng).unwrap(), "watchers")
                 } else {
-                    (
-                        "queue".to_owned(),
-                        queues.choose(&mut rng).unwrap().clone(),
-                        "members".to_owned(),
-                        users.choose(&mut rng).unwrap().clone(),
-                    )
+                    ("queue", queues.choose(&mut rng).unwrap(), "members")
                 };
-                let put = rng.random_bool(0.5);
-                let e = state
-                    .entities
-                    .iter_mut()
-                    .find(|e| e.ty == rtype && e.id == rid)
-                    .unwrap();
-                match e.relations.iter_mut().find(|(r, _)| *r == rel) {
-                    Some((_, t)) => {
-                        t.retain(|x| *x != sid);
-                        if put {
-                            t.push(sid.clone());
-                        }
-                    }
-                    None if put => e.relations.push((rel.clone(), vec![sid.clone()])),
-                    None => {}
+                let t = Tuple {
+                    rtype: rtype.into(),
+                    rid: rid.clone(),
+                    relation: relation.into(),
+                    stype: "user".into(),
+                    sid: users.choose(&mut rng).unwrap().clone(),
+                };
+                if rng.random_bool(0.5) {
+                    Change::PutRelation(t)
+                } else {
+                    Change::DeleteRelation(t)
                 }
-                tuples.push((rtype, rid, rel, sid, put));
             }
             3 => {
-                let c = convs.choose(&mut rng).unwrap().clone();
-                let e = state
-                    .entities
-                    .iter_mut()
-                    .find(|e| e.ty == "conv" && e.id == c)
-                    .unwrap();
-                e.attributes.retain(|(n, _)| n != "closed" && n != "n");
-                e.attributes
-                    .push(("closed".into(), Value::Bool(rng.random_bool(0.5))));
+                let c = convs.choose(&mut rng).unwrap();
+                let old = after.entity("conv", c);
+                let mut attributes: Vec<(String, Value)> = old
+                    .map(|e| e.attributes.clone())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|(n, _)| n != "closed" && n != "n")
+                    .collect();
+                attributes.push(("closed".to_owned(), Value::Bool(rng.random_bool(0.5))));
                 if rng.random_bool(0.5) {
-                    e.attributes
-                        .push(("n".into(), Value::Int(rng.random_range(0..7))));
+                    attributes.push(("n".into(), Value::Int(rng.random_range(0..7))));
                 }
-                attrs.push(("conv".into(), c));
+                Change::UpsertEntity {
+                    ty: "conv".into(),
+                    id: c.clone(),
+                    name: old.and_then(|e| e.name.clone()),
+                    attributes,
+                }
             }
-            _ => {
-                let v = Value::Bool(rng.random_bool(0.5));
-                state.settings.retain(|(k, _)| k != "s_bool");
-                state.settings.push(("s_bool".into(), v.clone()));
-                settings.push(("s_bool".into(), v));
-            }
-        }
+            _ => Change::SetSetting {
+                key: "s_bool".into(),
+                value: Value::Bool(rng.random_bool(0.5)),
+            },
+        };
+        after.apply(&profile, &change);
+        changes.push(change);
     }
-    type AttrList = (String, String, Vec<(String, Value)>);
-    let attr_lists: Vec<AttrList> = attrs
-        .iter()
-        .map(|(t, id)| {
-            (
-                t.clone(),
-                id.clone(),
-                state
-                    .entities
-                    .iter()
-                    .find(|e| &e.ty == t && &e.id == id)
-                    .unwrap()
-                    .attributes
-                    .clone(),
-            )
-        })
-        .collect();
-    let mut deltas: Vec<Delta<'_>> = Vec::new();
-    for u in &touched_users {
-        deltas.push(Delta::Assignments { principal: u });
-    }
-    for (rtype, rid, relation, sid, put) in &tuples {
-        deltas.push(Delta::Tuple {
-            rtype,
-            rid,
-            relation,
-            sid,
-            put: *put,
-        });
-    }
-    for (ty, id, a) in &attr_lists {
-        deltas.push(Delta::Attributes {
-            ty,
-            id,
-            attributes: a,
-        });
-    }
-    for (key, value) in &settings {
-        deltas.push(Delta::Setting { key, value });
-    }
-    let Ok(rebuilt) = Snapshot::build(profile.clone(), &state) else {
+    let Ok(rebuilt) = Snapshot::build(profile.clone(), &after.state) else {
         return (0, 1);
     };
-    let patched = match snap.patched(&state, &deltas) {
+    let patched = match snap.patched(&before, &after, &changes) {
         Ok(p) => p,
         Err(_) => return (0, 1),
     };

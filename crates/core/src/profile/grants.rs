@@ -345,3 +345,52 @@ pub fn resolve_role(profile: &Profile, spec: &RoleSpec) -> Result<RoleDef, Vec<R
         locked,
     })
 }
+
+impl GrantValue {
+    /// This value of privilege `q` as written (a level or choice by name), or `None` when
+    /// it does not fit the privilege's kind.
+    pub fn to_spec(&self, profile: &Profile, q: PrivId) -> Option<GrantSpec> {
+        let kind = &profile.privileges.get(q)?.kind;
+        Some(match (self, kind) {
+            (GrantValue::Off, _) => GrantSpec::Bool(false),
+            (GrantValue::On, _) => GrantSpec::Bool(true),
+            (GrantValue::Level(l), PrivKind::Levels(levels)) => {
+                GrantSpec::Str(levels.get(*l)?.clone())
+            }
+            (GrantValue::Choices(cs), PrivKind::Choice { choices, .. }) => {
+                GrantSpec::List(cs.iter().filter_map(|c| choices.get(*c).cloned()).collect())
+            }
+            (GrantValue::Number(n), _) => GrantSpec::Int(*n),
+            _ => return None,
+        })
+    }
+}
+
+impl RoleDef {
+    /// The role as written (privilege ids, level and choice names): what
+    /// [`resolve_role`] reads back into this definition.
+    pub fn to_spec(&self, profile: &Profile) -> RoleSpec {
+        let conv = |g: &Grants| -> Vec<(String, GrantSpec)> {
+            g.iter()
+                .filter_map(|(q, v)| {
+                    Some((
+                        profile.privileges.get(*q)?.id.clone(),
+                        v.to_spec(profile, *q)?,
+                    ))
+                })
+                .collect()
+        };
+        RoleSpec {
+            id: self.id.clone(),
+            name: Some(self.name.clone()),
+            description: self.description.clone(),
+            role_type: self
+                .role_type
+                .and_then(|t| profile.role_types.get(t))
+                .map(|t| t.id.clone()),
+            includes: self.includes.clone(),
+            grants: conv(&self.grants),
+            locked: conv(&self.locked),
+        }
+    }
+}

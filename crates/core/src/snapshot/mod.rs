@@ -22,7 +22,7 @@ pub use bits::Layout;
 pub(crate) use eval::Eval;
 pub use explain::{ExplainNode, Explanation, Outcome};
 pub use holdings::HeldPrivilege;
-pub use patch::{Delta, NeedsRebuild};
+pub use patch::{NeedsRebuild, PATCH_LIMIT};
 pub(crate) use program::{Node, PathC, TermC};
 pub use sod::SodViolation;
 pub(crate) use tables::{Anchor, AttrVal, EntityTable, RelStore, ScopeC, Users};

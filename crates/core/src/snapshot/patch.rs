@@ -3,18 +3,21 @@
 //! tuples between existing entities (except ones org-unit numbering or other types'
 //! scopes depend on), attributes of existing entities, settings. Anything else, or any
 //! change the patch cannot prove valid, asks for a full rebuild, which reports errors.
+//! [`Snapshot::next`] is what a writer calls: the patch when it can, else a rebuild.
 
 use std::sync::Arc;
 
 use super::build::{anchor_of, attr_val};
 use super::tables::GrantC;
 use super::*;
+use crate::change::Change;
+use crate::mem::MemState;
 use crate::profile::{ORG_PARENT, ORG_UNIT, QUEUE, USER, Value};
-use crate::state::{Scope, TenantState};
+use crate::state::{Scope, StateError, TenantState};
 
 /// A change a snapshot can take without a rebuild.
 #[derive(Debug, Clone, Copy)]
-pub enum Delta<'a> {
+pub(crate) enum Delta<'a> {
     /// This user's assignments changed (the new list is read from the new state).
     Assignments {
         /// The user.
@@ -60,10 +63,79 @@ fn no(why: impl Into<String>) -> NeedsRebuild {
     NeedsRebuild(why.into())
 }
 
+/// Most changes in a batch applied by patching rather than rebuilding: each tuple patch
+/// rewrites its relation's store, so past a few changes one rebuild is cheaper.
+pub const PATCH_LIMIT: usize = 8;
+
+/// The deltas `changes` stand for, read against the state before them (a removed
+/// assignment's user is found there), or why they cannot be patched.
+fn deltas<'c>(before: &'c MemState, changes: &'c [Change]) -> Result<Vec<Delta<'c>>, NeedsRebuild> {
+    if changes.len() > PATCH_LIMIT {
+        return Err(no(format!("{} changes in one batch", changes.len())));
+    }
+    changes
+        .iter()
+        .map(|c| match c {
+            Change::PutAssignment(a) => Ok(Delta::Assignments {
+                principal: &a.principal,
+            }),
+            Change::DeleteAssignment { id } => before
+                .state
+                .assignments
+                .iter()
+                .find(|a| a.id == *id)
+                .map(|a| Delta::Assignments {
+                    principal: &a.principal,
+                })
+                .ok_or_else(|| no(format!("unknown assignment `{id}`"))),
+            Change::PutRelation(t) | Change::DeleteRelation(t) => Ok(Delta::Tuple {
+                rtype: &t.rtype,
+                rid: &t.rid,
+                relation: &t.relation,
+                sid: &t.sid,
+                put: matches!(c, Change::PutRelation(_)),
+            }),
+            Change::UpsertEntity {
+                ty, id, attributes, ..
+            } if before.entity(ty, id).is_some() => Ok(Delta::Attributes { ty, id, attributes }),
+            Change::SetSetting { key, value } => Ok(Delta::Setting { key, value }),
+            other => Err(no(format!("{:?} is not patched", other.object()))),
+        })
+        .collect()
+}
+
 impl Snapshot {
+    /// The snapshot after `changes`, which took the tenant from `before` to `after`:
+    /// this one patched when every change allows it (sharing untouched tables),
+    /// otherwise rebuilt from `after`, which validates everything and reports every
+    /// problem.
+    pub fn next(
+        &self,
+        before: &MemState,
+        after: &MemState,
+        changes: &[Change],
+    ) -> Result<Snapshot, Vec<StateError>> {
+        match self.patched(before, after, changes) {
+            Ok(s) => Ok(s),
+            Err(_) => Snapshot::build(self.profile.clone(), &after.state),
+        }
+    }
+
+    /// This snapshot with `changes` applied by patching, or why it cannot be. `before`
+    /// and `after` are the tenant's state before and after the changes.
+    pub fn patched(
+        &self,
+        before: &MemState,
+        after: &MemState,
+        changes: &[Change],
+    ) -> Result<Snapshot, NeedsRebuild> {
+        let d = deltas(before, changes)?;
+        self.patched_deltas(&after.state, &d)
+    }
+
     /// A snapshot with `deltas` applied. `state` is the tenant's state after them (read
     /// only for the assignments of users named by `Delta::Assignments`).
-    pub fn patched(
+    fn patched_deltas(
         &self,
         state: &TenantState,
         deltas: &[Delta<'_>],
