@@ -1,19 +1,26 @@
-//! Durable storage for rolecall: one [`Store`] trait, two backends (SQLite, the
-//! embedded default; PostgreSQL). Every write is one transaction that bumps the
-//! tenant's revision and appends one change-log row per change.
+//! Durable storage for rolecall: one [`Store`] trait and one implementation of it,
+//! [`SqlStore`], over two SQL dialects (SQLite, the embedded default: [`SqliteStore`];
+//! PostgreSQL: [`PgStore`]). Every write is one transaction that bumps the tenant's
+//! revision and appends one change-log row per change.
 
 pub mod audit;
 mod codec;
+mod dialect;
 mod error;
 mod model;
 pub mod postgres;
 pub mod sqlite;
+mod store;
+mod writer;
 
 use async_trait::async_trait;
 
 pub use audit::{AuditDraft, AuditFilter, AuditRecord, AuditVerification};
 pub use error::StoreError;
 pub use model::*;
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+pub use store::SqlStore;
 
 /// Persistence of tenants, their state, the change log and API tokens.
 ///
