@@ -19,6 +19,10 @@ pub enum StoreError {
         /// The current revision.
         current: u64,
     },
+    /// Audit entries were given for a write that belongs to no tenant's audit chain (an
+    /// operator token's creation or revocation). Nothing was written.
+    #[error("no audit chain for {0}: operator tokens belong to no tenant")]
+    NoAuditChain(String),
     /// Stored data could not be decoded.
     #[error("corrupt stored data: {0}")]
     Corrupt(String),

@@ -87,9 +87,20 @@ where
         D::BACKEND
     }
 
-    async fn create_tenant(&self, t: &NewTenant, _actor: &str, at: i64) -> Result<u64, StoreError> {
+    async fn create_tenant_audited(
+        &self,
+        t: &NewTenant,
+        audit: &[AuditDraft],
+        actor: &str,
+        at: i64,
+    ) -> Result<u64, StoreError> {
         let mut w = Writer::begin(&self.pool).await?;
-        let done = w.insert_tenant(t, at).await.map(|()| 1);
+        let done = async {
+            w.insert_tenant(t, at).await?;
+            w.append_audit(&t.id, audit, 1, actor, at).await?;
+            Ok(1)
+        }
+        .await;
         w.finish(done).await
     }
 
@@ -290,9 +301,28 @@ where
             .collect()
     }
 
-    async fn put_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
+    async fn put_token_audited(
+        &self,
+        t: &TokenRecord,
+        audit: &[AuditDraft],
+        actor: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        let chain = chain_of(t.tenant.as_deref(), audit, &t.id)?;
         let mut w = Writer::begin(&self.pool).await?;
-        let done = w.insert_token(t).await;
+        let done = async {
+            // The chain's lock first, as every audited write takes it.
+            let locked = match chain {
+                Some(tenant) => Some((tenant, w.lock_tenant(tenant).await?)),
+                None => None,
+            };
+            w.insert_token(t).await?;
+            if let Some((tenant, revision)) = locked {
+                w.append_audit(tenant, audit, revision, actor, at).await?;
+            }
+            Ok(())
+        }
+        .await;
         w.finish(done).await
     }
 
@@ -307,9 +337,35 @@ where
         Ok(row.map(codec::token_record))
     }
 
-    async fn revoke_token(&self, tenant: Option<&str>, id: &str) -> Result<bool, StoreError> {
+    async fn revoke_token_audited(
+        &self,
+        tenant: Option<&str>,
+        id: &str,
+        audit: &[AuditDraft],
+        actor: &str,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        let chain = chain_of(tenant, audit, id)?;
         let mut w = Writer::begin(&self.pool).await?;
-        let done = w.revoke_token(tenant, id).await;
+        let done = async {
+            let locked = match chain {
+                Some(tenant) => match w.lock_tenant(tenant).await {
+                    Ok(revision) => Some((tenant, revision)),
+                    // No tenant, so no token of it to revoke.
+                    Err(StoreError::NotFound(_)) => return Ok(false),
+                    Err(e) => return Err(e),
+                },
+                None => None,
+            };
+            if !w.revoke_token(tenant, id).await? {
+                return Ok(false);
+            }
+            if let Some((tenant, revision)) = locked {
+                w.append_audit(tenant, audit, revision, actor, at).await?;
+            }
+            Ok(true)
+        }
+        .await;
         w.finish(done).await
     }
 
@@ -323,4 +379,19 @@ where
         .await?;
         Ok(rows.into_iter().map(codec::token_record).collect())
     }
+}
+
+/// The audit chain a token write appends to: its tenant's, or none when there is
+/// nothing to append. Audit entries about an operator token have no chain to go to.
+fn chain_of<'a>(
+    tenant: Option<&'a str>,
+    audit: &[AuditDraft],
+    token: &str,
+) -> Result<Option<&'a str>, StoreError> {
+    if audit.is_empty() {
+        return Ok(None);
+    }
+    tenant
+        .map(Some)
+        .ok_or_else(|| StoreError::NoAuditChain(format!("operator token `{token}`")))
 }

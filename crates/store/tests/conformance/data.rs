@@ -3,7 +3,8 @@
 use rolecall_core::profile::{GrantSpec, RoleSpec, SodRule, Value};
 use rolecall_core::state::{Assignment, Entity, Scope};
 use rolecall_store::{
-    AuditDraft, AuditFilter, AuditRecord, AuditVerification, Change, NewTenant, Store, Tuple,
+    AuditDraft, AuditFilter, AuditRecord, AuditVerification, Change, NewTenant, Store, TokenRecord,
+    Tuple,
 };
 
 pub(crate) const AT: i64 = 1_760_000_000;
@@ -157,4 +158,15 @@ pub(crate) fn rels(targets: &[(&str, &[&str])]) -> Vec<(String, Vec<String>)> {
             )
         })
         .collect()
+}
+
+/// A token created at `AT`, its hash derived from its id.
+pub(crate) fn token(id: &str, tenant: Option<&str>, principal: Option<&str>) -> TokenRecord {
+    TokenRecord {
+        id: id.to_owned(),
+        hash: format!("{id:0>64}"),
+        tenant: tenant.map(str::to_owned),
+        principal: principal.map(str::to_owned),
+        created_at: AT,
+    }
 }

@@ -78,6 +78,34 @@ impl Ctx {
             ),
         }
     }
+
+    /// Makes every insert into `audit` fail in the database (a trigger), so that a write
+    /// fails at its audit step, after its other statements ran. Undone by
+    /// [`Ctx::allow_audit_writes`].
+    pub(crate) async fn refuse_audit_writes(&self) {
+        let sql = match &self.raw {
+            Raw::Sqlite(_) => {
+                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit \
+                 BEGIN SELECT RAISE(ABORT, 'audit writes refused'); END"
+            }
+            Raw::Pg(_) => {
+                "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION 'audit writes refused'; END $$; \
+                 CREATE TRIGGER refuse_audit BEFORE INSERT ON audit \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_audit()"
+            }
+        };
+        self.execute_raw(sql).await;
+    }
+
+    /// Undoes [`Ctx::refuse_audit_writes`].
+    pub(crate) async fn allow_audit_writes(&self) {
+        let sql = match &self.raw {
+            Raw::Sqlite(_) => "DROP TRIGGER refuse_audit",
+            Raw::Pg(_) => "DROP TRIGGER refuse_audit ON audit; DROP FUNCTION refuse_audit()",
+        };
+        self.execute_raw(sql).await;
+    }
 }
 
 /// Runs `body` in its own task, so that a failing test still reaches the cleanup.

@@ -55,6 +55,7 @@ harness::suite!(
         audit_conflict_writes_nothing,
         audit_chains_are_per_tenant,
         audit_unknown_tenant_is_not_found,
+        create_tenant_audited_starts_the_chain,
     ],
     ctx: [
         durable_across_reopen,
@@ -63,5 +64,8 @@ harness::suite!(
         tampered_audit_field_is_detected,
         deleted_audit_entry_is_detected,
         rehashed_audit_entry_is_detected,
+        failed_creation_audit_leaves_no_tenant,
+        put_token_audited_is_one_write,
+        revoke_token_audited_only_when_revoked,
     ]
 );

@@ -5,6 +5,7 @@ use rolecall_core::state::Scope;
 use rolecall_store::{AuditFilter, Change, Store, StoreError};
 
 use crate::data::*;
+use crate::harness::Ctx;
 
 pub(crate) async fn tenants_create_list_get(s: &dyn Store) {
     assert!(s.list_tenants().await.unwrap().is_empty());
@@ -144,4 +145,129 @@ pub(crate) async fn tenants_are_isolated(s: &dyn Store) {
     assert_eq!(one.revision, 2);
     assert_eq!(s.changes_since("two", 0, 10).await.unwrap().len(), 1);
     assert_eq!(s.changes_since("one", 0, 10).await.unwrap().len(), 5);
+}
+
+pub(crate) async fn create_tenant_audited_starts_the_chain(s: &dyn Store) {
+    let d = [
+        draft(
+            "tenant.create",
+            "tenant:acme",
+            None,
+            Some(r#"{"id":"acme"}"#),
+        ),
+        draft("token.create", "token:t1", None, None),
+    ];
+    assert_eq!(
+        s.create_tenant_audited(&tenant("acme"), &d, "op", AT)
+            .await
+            .unwrap(),
+        1
+    );
+    let t = s.get_tenant("acme").await.unwrap().unwrap();
+    assert_eq!((t.revision, t.created_at), (1, AT));
+    // No change-log rows, as for a plain creation.
+    assert!(s.changes_since("acme", 0, 10).await.unwrap().is_empty());
+    let log = s.audit("acme", &all()).await.unwrap();
+    assert_eq!(seqs(&log), [1, 2]);
+    assert!(
+        log.iter()
+            .all(|r| r.revision == 1 && r.actor == "op" && r.at == AT),
+        "the creation's revision, actor and time"
+    );
+    assert_eq!(log[0].action, "tenant.create");
+    assert_eq!(log[0].after.as_deref(), Some(r#"{"id":"acme"}"#));
+    assert_eq!(log[0].prev_hash, "");
+    assert_eq!(log[1].prev_hash, log[0].hash);
+    assert_eq!(s.verify_audit("acme").await.unwrap(), intact(2));
+
+    // The tenant's writes go on with the chain.
+    s.apply_audited(
+        "acme",
+        Some(1),
+        &[upsert("user", "u1", None, &[])],
+        &[draft("entity.create", "user:u1", None, Some("{}"))],
+        "alice",
+        AT + 1,
+    )
+    .await
+    .unwrap();
+    let log = s.audit("acme", &all()).await.unwrap();
+    assert_eq!(seqs(&log), [1, 2, 3]);
+    assert_eq!(log[2].revision, 2);
+    assert_eq!(s.verify_audit("acme").await.unwrap(), intact(3));
+
+    // A taken id: Exists, and neither the tenant nor its chain changes.
+    let mut again = tenant("acme");
+    again.name = "Imposter".to_owned();
+    let d = [draft("tenant.create", "tenant:acme", None, None)];
+    match s.create_tenant_audited(&again, &d, "mallory", AT + 2).await {
+        Err(StoreError::Exists(_)) => {}
+        other => panic!("expected Exists, got {other:?}"),
+    }
+    let t = s.get_tenant("acme").await.unwrap().unwrap();
+    assert_eq!((t.name.as_str(), t.revision), ("Tenant acme", 2));
+    assert_eq!(s.audit("acme", &all()).await.unwrap(), log);
+
+    // Without entries it is `create_tenant`: an empty chain.
+    assert_eq!(
+        s.create_tenant_audited(&tenant("bare"), &[], "op", AT)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(s.audit("bare", &all()).await.unwrap().is_empty());
+    assert_eq!(s.verify_audit("bare").await.unwrap(), intact(0));
+}
+
+pub(crate) async fn failed_creation_audit_leaves_no_tenant(ctx: &Ctx) {
+    let s = &*ctx.store;
+    let d = [draft("tenant.create", "tenant:acme", None, Some("{}"))];
+    ctx.refuse_audit_writes().await;
+    match s.create_tenant_audited(&tenant("acme"), &d, "op", AT).await {
+        Err(StoreError::Database(_)) => {}
+        other => panic!("expected the refused audit write, got {other:?}"),
+    }
+    // The tenant row, written before the entry failed, went with it.
+    assert!(s.get_tenant("acme").await.unwrap().is_none());
+    assert!(s.list_tenants().await.unwrap().is_empty());
+    assert!(matches!(
+        s.revision("acme").await,
+        Err(StoreError::NotFound(_))
+    ));
+    // A creation with no entries writes no audit row.
+    assert_eq!(
+        s.create_tenant_audited(&tenant("bare"), &[], "op", AT)
+            .await
+            .unwrap(),
+        1
+    );
+    ctx.allow_audit_writes().await;
+    assert_eq!(
+        s.create_tenant_audited(&tenant("acme"), &d, "op", AT)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(s.verify_audit("acme").await.unwrap(), intact(1));
+
+    // A chain the new entry cannot extend (its last sequence number is the largest a
+    // column holds) fails the creation the same way.
+    ctx.execute_raw(
+        "INSERT INTO audit (tenant, seq, revision, at, actor, action, target, prev_hash, hash) \
+         VALUES ('next', 9223372036854775807, 1, 0, 'x', 'x', 'x', '', '')",
+    )
+    .await;
+    assert!(matches!(
+        s.create_tenant_audited(&tenant("next"), &d, "op", AT).await,
+        Err(StoreError::Corrupt(_))
+    ));
+    assert!(s.get_tenant("next").await.unwrap().is_none());
+    let ids: Vec<String> = s
+        .list_tenants()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(ids, ["acme", "bare"]);
 }
