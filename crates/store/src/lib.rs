@@ -152,6 +152,35 @@ pub trait Store: Send + Sync + 'static {
         at: i64,
     ) -> Result<bool, StoreError>;
 
+    /// Stores `data`, the caller's serialization of the tenant's whole state at
+    /// `revision`, replacing any checkpoint at that revision. [`StoreError::NotFound`] for
+    /// an unknown tenant; [`StoreError::Conflict`] (`expected` = `revision`) when the
+    /// tenant has not reached `revision`, since a checkpoint is of a state that exists.
+    /// Checkpoints are removed with their tenant.
+    async fn put_checkpoint(
+        &self,
+        tenant: &str,
+        revision: u64,
+        data: &[u8],
+    ) -> Result<(), StoreError>;
+
+    /// The newest checkpoint at or before `revision`, as (its revision, its data); `None`
+    /// if there is none. [`StoreError::NotFound`] for an unknown tenant.
+    async fn checkpoint_at_or_before(
+        &self,
+        tenant: &str,
+        revision: u64,
+    ) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
+
+    /// The revision the tenant was at, time `t` (Unix seconds): the last revision whose
+    /// change-log rows were written at or before `t` (their `at`), or 1, the creation,
+    /// if none was. Revisions that wrote no change-log rows (empty batches) are not
+    /// counted. Times are taken to grow with revisions, as the server's clock makes
+    /// them: the answer is the revision of the latest-dated row at or before `t` (the
+    /// greatest revision among equal times). [`StoreError::NotFound`] for an unknown
+    /// tenant.
+    async fn revision_at_time(&self, tenant: &str, t: i64) -> Result<u64, StoreError>;
+
     /// Verifies the tenant's audit chain: recomputes every entry's hash from its stored
     /// fields and its predecessor's hash, and reports the first entry that does not match.
     async fn verify_audit(&self, tenant: &str) -> Result<AuditVerification, StoreError> {

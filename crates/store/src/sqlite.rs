@@ -206,7 +206,7 @@ impl Dialect for Sqlite {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Store;
+    use crate::{NewTenant, Store};
 
     /// A fresh temporary directory.
     fn scratch_dir(name: &str) -> std::path::PathBuf {
@@ -265,6 +265,42 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(row, ("two".into(), "one".into(), "two".into()));
+        done(store, dir).await;
+    }
+
+    /// `revision_at_time` is one seek in `changes_by_time`, not a scan of the log.
+    #[tokio::test]
+    async fn revision_at_time_uses_its_index() {
+        let (store, dir) = scratch("plan").await;
+        let tenant = NewTenant {
+            id: "acme".into(),
+            name: "Acme".into(),
+            profile_id: "p".into(),
+            profile_text: String::new(),
+        };
+        store.create_tenant(&tenant, "op", 0).await.unwrap();
+        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+            "EXPLAIN QUERY PLAN \
+             SELECT (SELECT c.revision FROM changes c WHERE c.tenant = t.id AND c.at <= $2 \
+                     ORDER BY c.at DESC, c.revision DESC LIMIT 1) \
+             FROM tenants t WHERE t.id = $1",
+        )
+        .bind("acme")
+        .bind(10_i64)
+        .fetch_all(&store.pool)
+        .await
+        .unwrap();
+        let details: Vec<&str> = plan.iter().map(|r| r.3.as_str()).collect();
+        assert!(
+            details
+                .iter()
+                .any(|d| d.contains("USING COVERING INDEX changes_by_time (tenant=? AND at<?)")),
+            "{details:?}"
+        );
+        assert!(
+            !details.iter().any(|d| d.contains("TEMP B-TREE")),
+            "no sort: {details:?}"
+        );
         done(store, dir).await;
     }
 

@@ -79,6 +79,7 @@ where
     usize: ColumnIndex<D::Row>,
     i64: Column<D>,
     String: Column<D>,
+    Vec<u8>: Column<D>,
     Option<i64>: for<'q> Param<'q, D>,
     for<'a> &'a str: Param<'a, D>,
     for<'a> Option<&'a str>: Param<'a, D>,
@@ -378,6 +379,74 @@ where
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(codec::token_record).collect())
+    }
+    async fn put_checkpoint(
+        &self,
+        tenant: &str,
+        revision: u64,
+        data: &[u8],
+    ) -> Result<(), StoreError> {
+        let revision_db = codec::to_db(revision)?;
+        // Only for a revision the tenant has reached.
+        let done = sqlx::query(
+            "INSERT INTO checkpoints (tenant, revision, data) \
+             SELECT id, $2, $3 FROM tenants WHERE id = $1 AND revision >= $2 \
+             ON CONFLICT (tenant, revision) DO UPDATE SET data = excluded.data",
+        )
+        .bind(tenant)
+        .bind(revision_db)
+        .bind(data.to_vec())
+        .execute(&self.pool)
+        .await?;
+        if D::rows_affected(&done) == 0 {
+            let current = self.revision(tenant).await?;
+            return Err(StoreError::Conflict {
+                expected: revision,
+                current,
+            });
+        }
+        Ok(())
+    }
+
+    async fn checkpoint_at_or_before(
+        &self,
+        tenant: &str,
+        revision: u64,
+    ) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        let row: Option<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT revision, data FROM checkpoints WHERE tenant = $1 AND revision <= $2 \
+             ORDER BY revision DESC LIMIT 1",
+        )
+        .bind(tenant)
+        .bind(clamp(revision))
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some((at, data)) => Ok(Some((codec::from_db(at)?, data))),
+            None => {
+                self.revision(tenant).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    async fn revision_at_time(&self, tenant: &str, t: i64) -> Result<u64, StoreError> {
+        // One index seek (`changes_by_time`: tenant, at, revision), inside the tenant's
+        // row so that an unknown tenant is no row rather than no revision.
+        let row: Option<(Option<i64>,)> = sqlx::query_as(
+            "SELECT (SELECT c.revision FROM changes c WHERE c.tenant = t.id AND c.at <= $2 \
+                     ORDER BY c.at DESC, c.revision DESC LIMIT 1) \
+             FROM tenants t WHERE t.id = $1",
+        )
+        .bind(tenant)
+        .bind(t)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some((Some(revision),)) => codec::from_db(revision),
+            Some((None,)) => Ok(1),
+            None => Err(unknown_tenant(tenant)),
+        }
     }
 }
 

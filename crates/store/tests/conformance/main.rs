@@ -18,6 +18,7 @@ mod audit;
 mod data;
 mod durability;
 mod harness;
+mod history;
 mod tamper;
 mod tenants;
 mod tokens;
@@ -25,6 +26,7 @@ mod writes;
 
 use audit::*;
 use durability::*;
+use history::*;
 use tamper::*;
 use tenants::*;
 use tokens::*;
@@ -56,6 +58,8 @@ harness::suite!(
         audit_chains_are_per_tenant,
         audit_unknown_tenant_is_not_found,
         create_tenant_audited_starts_the_chain,
+        checkpoints_newest_at_or_before,
+        revision_at_time_follows_the_log,
     ],
     ctx: [
         durable_across_reopen,
@@ -67,5 +71,6 @@ harness::suite!(
         failed_creation_audit_leaves_no_tenant,
         put_token_audited_is_one_write,
         revoke_token_audited_only_when_revoked,
+        checkpoints_go_with_their_tenant,
     ]
 );
