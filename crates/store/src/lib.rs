@@ -172,7 +172,7 @@ pub trait Store: Send + Sync + 'static {
         revision: u64,
     ) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
 
-    /// The revision the tenant was at, time `t` (Unix seconds): the last revision whose
+    /// The revision the tenant was at, at time `t` (Unix seconds): the last revision whose
     /// change-log rows were written at or before `t` (their `at`), or 1, the creation,
     /// if none was. Revisions that wrote no change-log rows (empty batches) are not
     /// counted. Times are taken to grow with revisions, as the server's clock makes

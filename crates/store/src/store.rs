@@ -66,7 +66,8 @@ where
     }
 }
 
-/// A stored number read back for a `u64` the caller gave: at most `i64::MAX`.
+/// A bound the caller gave (a revision, a sequence number) as a stored number: at most
+/// `i64::MAX`, which no stored number exceeds.
 fn clamp(n: u64) -> i64 {
     codec::to_db(n).unwrap_or(i64::MAX)
 }
@@ -380,6 +381,7 @@ where
         .await?;
         Ok(rows.into_iter().map(codec::token_record).collect())
     }
+
     async fn put_checkpoint(
         &self,
         tenant: &str,
@@ -422,7 +424,7 @@ where
         .fetch_optional(&self.pool)
         .await?;
         match row {
-            Some((at, data)) => Ok(Some((codec::from_db(at)?, data))),
+            Some((found, data)) => Ok(Some((codec::from_db(found)?, data))),
             None => {
                 self.revision(tenant).await?;
                 Ok(None)

@@ -2,7 +2,7 @@
 //! write statement, takes the tenant's lock (by bumping or reading its revision), and
 //! offers the steps every write is made of: applying changes, appending the change log,
 //! extending the audit chain, storing and revoking tokens. Nothing is visible until
-//! [`Writer::commit`]; an error on the way drops the transaction, which rolls it back.
+//! [`Writer::finish`] commits; given an error, it rolls everything back.
 //!
 //! The statements here are written once for both dialects; the bulk ones (relation
 //! runs, change log, audit entries) are the [`Dialect`]'s.

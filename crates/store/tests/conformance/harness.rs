@@ -202,7 +202,8 @@ macro_rules! suite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $s() {
-                    crate::harness::with_sqlite(|ctx| async move { crate::$s(&*ctx.store).await }).await;
+                    crate::harness::with_sqlite(|ctx| async move { crate::$s(&*ctx.store).await })
+                        .await;
                 }
             )*
             $(
@@ -216,7 +217,8 @@ macro_rules! suite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $s() {
-                    crate::harness::with_pg(|ctx| async move { crate::$s(&*ctx.store).await }).await;
+                    crate::harness::with_pg(|ctx| async move { crate::$s(&*ctx.store).await })
+                        .await;
                 }
             )*
             $(
