@@ -66,6 +66,14 @@ where
     }
 }
 
+/// [`Store::revision_at_time`]: one seek in `changes_by_time` (tenant, at, revision;
+/// the first row of each revision), inside the tenant's row so that an unknown tenant is
+/// no row rather than no revision. (`$1` tenant, `$2` time.)
+pub(crate) const REVISION_AT_TIME: &str = "SELECT (SELECT c.revision FROM changes c \
+     WHERE c.tenant = t.id AND c.seq = 0 AND c.at <= $2 \
+     ORDER BY c.at DESC, c.revision DESC LIMIT 1) \
+     FROM tenants t WHERE t.id = $1";
+
 /// A bound the caller gave (a revision, a sequence number) as a stored number: at most
 /// `i64::MAX`, which no stored number exceeds.
 fn clamp(n: u64) -> i64 {
@@ -433,17 +441,11 @@ where
     }
 
     async fn revision_at_time(&self, tenant: &str, t: i64) -> Result<u64, StoreError> {
-        // One index seek (`changes_by_time`: tenant, at, revision), inside the tenant's
-        // row so that an unknown tenant is no row rather than no revision.
-        let row: Option<(Option<i64>,)> = sqlx::query_as(
-            "SELECT (SELECT c.revision FROM changes c WHERE c.tenant = t.id AND c.at <= $2 \
-                     ORDER BY c.at DESC, c.revision DESC LIMIT 1) \
-             FROM tenants t WHERE t.id = $1",
-        )
-        .bind(tenant)
-        .bind(t)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<(Option<i64>,)> = sqlx::query_as(REVISION_AT_TIME)
+            .bind(tenant)
+            .bind(t)
+            .fetch_optional(&self.pool)
+            .await?;
         match row {
             Some((Some(revision),)) => codec::from_db(revision),
             Some((None,)) => Ok(1),

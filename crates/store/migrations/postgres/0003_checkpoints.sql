@@ -7,6 +7,8 @@ CREATE TABLE checkpoints (
     PRIMARY KEY (tenant, revision)
 );
 
--- `revision_at_time`: the latest change-log row at or before a time is one seek
--- backwards from (tenant, time); `revision` breaks ties and makes the index covering.
-CREATE INDEX changes_by_time ON changes (tenant, at, revision);
+-- `revision_at_time`: the latest revision at or before a time is one seek backwards from
+-- (tenant, time), `revision` breaking ties. Partial: one entry per revision, its first
+-- change-log row (every row of a revision has its time), so a bulk batch adds one index
+-- entry, not one per change.
+CREATE INDEX changes_by_time ON changes (tenant, at, revision) WHERE seq = 0;
