@@ -71,9 +71,27 @@ pub(crate) fn plan(changes: &[Change]) -> Vec<Step<'_>> {
     steps
 }
 
-/// The change-log payloads of a batch, in order.
-pub(crate) fn encode_changes(changes: &[Change]) -> Result<Vec<String>, StoreError> {
-    changes.iter().map(|c| encode("change", c)).collect()
+/// A batch ready to write: its steps and its change-log payloads (each change as JSON,
+/// in order), prepared before the write transaction so that its lock is not held while
+/// encoding.
+pub(crate) struct Batch<'a> {
+    /// The statements' worth of the batch, in order.
+    pub steps: Vec<Step<'a>>,
+    /// One change-log payload per change.
+    pub payloads: Vec<String>,
+}
+
+impl<'a> Batch<'a> {
+    /// Plans and encodes `changes`.
+    pub(crate) fn new(changes: &'a [Change]) -> Result<Self, StoreError> {
+        Ok(Batch {
+            steps: plan(changes),
+            payloads: changes
+                .iter()
+                .map(|c| encode("change", c))
+                .collect::<Result<_, _>>()?,
+        })
+    }
 }
 
 /// A change-log row as read.

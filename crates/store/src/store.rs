@@ -8,7 +8,7 @@ use std::fmt;
 use async_trait::async_trait;
 use sqlx::{AssertSqlSafe, ColumnIndex, Executor, Pool, QueryBuilder};
 
-use crate::codec::{self, AuditRow, Rows, TenantRow, TokenRow};
+use crate::codec::{self, AuditRow, Batch, Rows, TenantRow, TokenRow};
 use crate::dialect::{Column, Dialect, Param};
 use crate::error::unknown_tenant;
 use crate::writer::Writer;
@@ -204,10 +204,11 @@ where
         actor: &str,
         at: i64,
     ) -> Result<u64, StoreError> {
+        let batch = Batch::new(changes)?;
         let mut w = Writer::begin(&self.pool).await?;
         let done = async {
             let revision = w.bump(tenant, expected).await?;
-            w.apply(tenant, revision, changes, actor, at).await?;
+            w.apply(tenant, revision, &batch, actor, at).await?;
             w.append_audit(tenant, audit, revision, actor, at).await?;
             Ok(revision)
         }

@@ -9,7 +9,7 @@
 
 use sqlx::{ColumnIndex, Executor, Pool, Transaction};
 
-use crate::codec::{self, Step};
+use crate::codec::{self, Batch, Step};
 use crate::dialect::{Column, Dialect, Param};
 use crate::error::{token_error, unknown_tenant};
 use crate::{AuditDraft, Change, NewTenant, StoreError, TokenRecord};
@@ -115,28 +115,27 @@ where
         }
     }
 
-    /// Applies `changes` in order and appends their change-log rows at `revision`.
+    /// Applies a batch's changes in order and appends its change-log rows at `revision`.
     pub(crate) async fn apply(
         &mut self,
         tenant: &str,
         revision: u64,
-        changes: &[Change],
+        batch: &Batch<'_>,
         actor: &str,
         at: i64,
     ) -> Result<(), StoreError> {
-        let payloads = codec::encode_changes(changes)?;
-        for step in codec::plan(changes) {
+        for step in &batch.steps {
             match step {
-                Step::PutRelations(run) => D::put_relations(&mut self.tx, tenant, &run).await?,
+                Step::PutRelations(run) => D::put_relations(&mut self.tx, tenant, run).await?,
                 Step::DeleteRelations(run) => {
-                    D::delete_relations(&mut self.tx, tenant, &run).await?;
+                    D::delete_relations(&mut self.tx, tenant, run).await?;
                 }
                 Step::One(change) => self.apply_one(tenant, change).await?,
             }
         }
-        if !payloads.is_empty() {
+        if !batch.payloads.is_empty() {
             let revision = codec::to_db(revision)?;
-            D::insert_changes(&mut self.tx, tenant, revision, &payloads, actor, at).await?;
+            D::insert_changes(&mut self.tx, tenant, revision, &batch.payloads, actor, at).await?;
         }
         Ok(())
     }
