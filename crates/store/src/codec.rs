@@ -71,9 +71,27 @@ pub(crate) fn plan(changes: &[Change]) -> Vec<Step<'_>> {
     steps
 }
 
-/// The change-log payloads of a batch, in order.
-pub(crate) fn encode_changes(changes: &[Change]) -> Result<Vec<String>, StoreError> {
-    changes.iter().map(|c| encode("change", c)).collect()
+/// A batch ready to write: its steps and its change-log payloads (each change as JSON,
+/// in order), prepared before the write transaction so that its lock is not held while
+/// encoding.
+pub(crate) struct Batch<'a> {
+    /// The statements' worth of the batch, in order.
+    pub steps: Vec<Step<'a>>,
+    /// One change-log payload per change.
+    pub payloads: Vec<String>,
+}
+
+impl<'a> Batch<'a> {
+    /// Plans and encodes `changes`.
+    pub(crate) fn new(changes: &'a [Change]) -> Result<Self, StoreError> {
+        Ok(Batch {
+            steps: plan(changes),
+            payloads: changes
+                .iter()
+                .map(|c| encode("change", c))
+                .collect::<Result<_, _>>()?,
+        })
+    }
 }
 
 /// A change-log row as read.
@@ -337,37 +355,6 @@ pub(crate) fn audit_limit(f: &AuditFilter) -> i64 {
     i64::from(n)
 }
 
-/// The `LIKE` pattern matching every string that starts with `prefix`: `\`, `%` and
-/// `_` in the prefix are escaped with `\` (use `ESCAPE '\'`).
-pub(crate) fn like_prefix(prefix: &str) -> String {
-    let mut p = String::with_capacity(prefix.len() + 1);
-    for c in prefix.chars() {
-        if matches!(c, '\\' | '%' | '_') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
-}
-
-/// Maps a failed token insert: a taken id or hash is [`StoreError::Exists`], an unknown
-/// tenant [`StoreError::NotFound`].
-pub(crate) fn token_error(e: sqlx::Error, t: &TokenRecord) -> StoreError {
-    if let Some(db) = e.as_database_error() {
-        if db.is_unique_violation() {
-            return StoreError::Exists(format!("token `{}`", t.id));
-        }
-        if db.is_foreign_key_violation() {
-            return StoreError::NotFound(format!(
-                "tenant `{}`",
-                t.tenant.as_deref().unwrap_or_default()
-            ));
-        }
-    }
-    StoreError::Database(e)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -397,13 +384,6 @@ mod tests {
         assert!(matches!(&steps[1], Step::DeleteRelations(v) if v.len() == 1));
         assert!(matches!(&steps[2], Step::One(Change::DeleteRole { .. })));
         assert!(matches!(&steps[3], Step::PutRelations(v) if v.len() == 1));
-    }
-
-    #[test]
-    fn like_prefix_escapes_wildcards() {
-        assert_eq!(like_prefix("role."), "role.%");
-        assert_eq!(like_prefix("a_b%c\\d"), "a\\_b\\%c\\\\d%");
-        assert_eq!(like_prefix(""), "%");
     }
 
     #[test]

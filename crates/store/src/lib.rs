@@ -1,19 +1,26 @@
-//! Durable storage for rolecall: one [`Store`] trait, two backends (SQLite, the
-//! embedded default; PostgreSQL). Every write is one transaction that bumps the
-//! tenant's revision and appends one change-log row per change.
+//! Durable storage for rolecall: one [`Store`] trait and one implementation of it,
+//! [`SqlStore`], over two SQL dialects (SQLite, the embedded default: [`SqliteStore`];
+//! PostgreSQL: [`PgStore`]). Every write is one transaction that bumps the tenant's
+//! revision and appends one change-log row per change.
 
 pub mod audit;
 mod codec;
+mod dialect;
 mod error;
 mod model;
 pub mod postgres;
 pub mod sqlite;
+mod store;
+mod writer;
 
 use async_trait::async_trait;
 
 pub use audit::{AuditDraft, AuditFilter, AuditRecord, AuditVerification};
 pub use error::StoreError;
 pub use model::*;
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+pub use store::SqlStore;
 
 /// Persistence of tenants, their state, the change log and API tokens.
 ///
@@ -25,7 +32,20 @@ pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> &'static str;
 
     /// Creates a tenant at revision 1. Fails with [`StoreError::Exists`] when the id is taken.
-    async fn create_tenant(&self, t: &NewTenant, actor: &str, at: i64) -> Result<u64, StoreError>;
+    async fn create_tenant(&self, t: &NewTenant, actor: &str, at: i64) -> Result<u64, StoreError> {
+        self.create_tenant_audited(t, &[], actor, at).await
+    }
+
+    /// [`Store::create_tenant`], starting the new tenant's audit chain with `audit` (at
+    /// revision 1, by `actor`, at `at`) in the same transaction: the tenant exists with
+    /// its entries, or not at all. Returns 1.
+    async fn create_tenant_audited(
+        &self,
+        t: &NewTenant,
+        audit: &[AuditDraft],
+        actor: &str,
+        at: i64,
+    ) -> Result<u64, StoreError>;
 
     /// Every tenant, ordered by id.
     async fn list_tenants(&self) -> Result<Vec<TenantRecord>, StoreError>;
@@ -93,14 +113,73 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<ChangeRecord>, StoreError>;
 
-    /// Stores a new token (its hash only).
-    async fn put_token(&self, t: &TokenRecord) -> Result<(), StoreError>;
+    /// Stores a new token (its hash only). [`StoreError::Exists`] for a taken id or hash,
+    /// [`StoreError::NotFound`] for an unknown tenant.
+    async fn put_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
+        self.put_token_audited(t, &[], "", t.created_at).await
+    }
+
+    /// [`Store::put_token`], appending `audit` to the token's tenant's chain (at the
+    /// tenant's current revision) in the same transaction: both or neither. An operator
+    /// token (no tenant) has no chain: with audit entries it fails with
+    /// [`StoreError::NoAuditChain`] and stores nothing.
+    async fn put_token_audited(
+        &self,
+        t: &TokenRecord,
+        audit: &[AuditDraft],
+        actor: &str,
+        at: i64,
+    ) -> Result<(), StoreError>;
 
     /// The unrevoked token with this hash.
     async fn find_token(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
 
     /// Revokes token `id` of `tenant` (`None` = operator tokens). Returns whether one was revoked.
-    async fn revoke_token(&self, tenant: Option<&str>, id: &str) -> Result<bool, StoreError>;
+    async fn revoke_token(&self, tenant: Option<&str>, id: &str) -> Result<bool, StoreError> {
+        self.revoke_token_audited(tenant, id, &[], "", 0).await
+    }
+
+    /// [`Store::revoke_token`], appending `audit` to the tenant's chain (at its current
+    /// revision) in the same transaction, and only if a token was revoked. With
+    /// `tenant = None` and audit entries, fails with [`StoreError::NoAuditChain`] and
+    /// revokes nothing.
+    async fn revoke_token_audited(
+        &self,
+        tenant: Option<&str>,
+        id: &str,
+        audit: &[AuditDraft],
+        actor: &str,
+        at: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Stores `data`, the caller's serialization of the tenant's whole state at
+    /// `revision`, replacing any checkpoint at that revision. [`StoreError::NotFound`] for
+    /// an unknown tenant; [`StoreError::Conflict`] (`expected` = `revision`) when the
+    /// tenant has not reached `revision`, since a checkpoint is of a state that exists.
+    /// Checkpoints are removed with their tenant.
+    async fn put_checkpoint(
+        &self,
+        tenant: &str,
+        revision: u64,
+        data: &[u8],
+    ) -> Result<(), StoreError>;
+
+    /// The newest checkpoint at or before `revision`, as (its revision, its data); `None`
+    /// if there is none. [`StoreError::NotFound`] for an unknown tenant.
+    async fn checkpoint_at_or_before(
+        &self,
+        tenant: &str,
+        revision: u64,
+    ) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
+
+    /// The revision the tenant was at, at time `t` (Unix seconds): the last revision whose
+    /// change-log rows were written at or before `t` (their `at`), or 1, the creation,
+    /// if none was. Revisions that wrote no change-log rows (empty batches) are not
+    /// counted. Times are taken to grow with revisions, as the server's clock makes
+    /// them: the answer is the revision of the latest-dated row at or before `t` (the
+    /// greatest revision among equal times). [`StoreError::NotFound`] for an unknown
+    /// tenant.
+    async fn revision_at_time(&self, tenant: &str, t: i64) -> Result<u64, StoreError>;
 
     /// Verifies the tenant's audit chain: recomputes every entry's hash from its stored
     /// fields and its predecessor's hash, and reports the first entry that does not match.

@@ -1,0 +1,14 @@
+-- Checkpoints: a tenant's whole state at a revision, serialized by the server, so that
+-- reading an old revision starts from the nearest checkpoint instead of the creation.
+CREATE TABLE checkpoints (
+    tenant   TEXT COLLATE "C" NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    revision BIGINT NOT NULL,
+    data     BYTEA  NOT NULL,
+    PRIMARY KEY (tenant, revision)
+);
+
+-- `revision_at_time`: the latest revision at or before a time is one seek backwards from
+-- (tenant, time), `revision` breaking ties. Partial: one entry per revision, its first
+-- change-log row (every row of a revision has its time), so a bulk batch adds one index
+-- entry, not one per change.
+CREATE INDEX changes_by_time ON changes (tenant, at, revision) WHERE seq = 0;
