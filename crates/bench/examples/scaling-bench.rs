@@ -18,7 +18,7 @@
 //! Write-to-visible through the server's real code path (sizes up to `--wtv-max-users`):
 //! the tenant (conversations capped by `--wtv-max-conversations`) is seeded into a fresh
 //! SQLite file, the server is started in this process with
-//! `rolecall_server::{open_store, build_state, run}` on a loopback port, and for each
+//! `rolecall_engine::Engine` and `rolecall_server::run` on a loopback port, and for each
 //! sample one assignment that turns a denied `hold.pN` check into an allowed one is
 //! written with `POST /v1/tenants/bench/assignments`; then `POST /check` is polled until
 //! it answers allowed. Reported: the write's latency until its acknowledgement, the
@@ -35,7 +35,6 @@ use plotters::prelude::*;
 use rolecall_bench::stats::{peak_rss_bytes, rss_bytes, summarize, thread_cpu_ns};
 use rolecall_bench::workload::{Sizes, Workload, generate};
 use rolecall_core::profile::GrantSpec;
-use rolecall_core::snapshot::Delta;
 use rolecall_core::state::{Assignment, Scope};
 use rolecall_core::{Context, Request, ResolvedRequest, Snapshot, load_profile};
 use rolecall_store::NewTenant;
@@ -324,22 +323,22 @@ fn child(args: &[String], users: usize) -> Result<(), String> {
         .into_iter()
         .next()
         .ok_or("no candidate")?;
-    w.state.assignments.push(Assignment {
+    let give = rolecall_core::Change::PutAssignment(Assignment {
         id: "scaling-new".into(),
         principal: user.clone(),
         role,
         scope: Scope::Tenant,
         expires_at: None,
     });
-    // The incremental path: the old snapshot patched with the user's new assignments.
+    // Only removals read the state before a batch: an empty one stands for it here.
+    let before = rolecall_core::MemState::default();
+    let mut after = rolecall_core::MemState::new(std::mem::take(&mut w.state));
+    after.apply(&profile, &give);
+    // The incremental path: the old snapshot patched with the user's new assignment.
     let t = Instant::now();
-    let patched = snap.patched(
-        &w.state,
-        &[Delta::Assignments {
-            principal: user.as_str(),
-        }],
-    );
+    let patched = snap.patched(&before, &after, std::slice::from_ref(&give));
     let patch_ms = t.elapsed().as_secs_f64() * 1e3;
+    w.state = after.state;
     let patch_ms = match patched {
         Ok(p) => {
             let seen = p
@@ -493,7 +492,7 @@ async fn serve_and_measure(
 ) -> Result<(f64, f64, f64), String> {
     let e = |x: &dyn std::fmt::Display| x.to_string();
     let t = Instant::now();
-    let store = rolecall_server::open_store(url).await.map_err(|x| e(&x))?;
+    let store = rolecall_engine::open_store(url).await.map_err(|x| e(&x))?;
     let now = 1_800_000_000;
     store
         .create_tenant(
@@ -513,7 +512,7 @@ async fn serve_and_measure(
         .apply("bench", None, &changes, "bench", now)
         .await
         .map_err(|x| e(&x))?;
-    let (token, record) = rolecall_server::auth::mint(None, None, now);
+    let (token, record) = rolecall_engine::tokens::mint(None, None, now);
     store.put_token(&record).await.map_err(|x| e(&x))?;
     println!(
         "seeded SQLite with {} users / {} conversations in {:.1} s",
@@ -526,9 +525,11 @@ async fn serve_and_measure(
         t.elapsed().as_secs_f64()
     );
     let t = Instant::now();
-    let state = rolecall_server::build_state(store.clone(), rolecall_server::Config::default())
+    let config = rolecall_server::Config::default();
+    let engine = rolecall_engine::Engine::open(store.clone(), config.engine_options())
         .await
         .map_err(|x| e(&x))?;
+    let state = rolecall_server::AppState::new(engine, config).map_err(|x| e(&x))?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|x| e(&x))?;

@@ -14,8 +14,10 @@ use std::sync::Arc;
 
 use rolecall_core::profile::Value;
 use rolecall_core::state::{Assignment, Scope, TenantState};
-use rolecall_server::tenant::Tenant;
-use rolecall_store::{Change, NewTenant, Store, Tuple};
+use rolecall_core::{Change, Tuple};
+use rolecall_engine::commands::ApplyChanges;
+use rolecall_engine::{Actor, Engine, Options, ProfileSource, TenantSpec, open_store};
+use rolecall_store::Store;
 
 fn normalize(st: &TenantState) -> TenantState {
     let mut st = st.clone();
@@ -60,28 +62,22 @@ async fn memory_stays_equal_to_the_store() {
     let dir = std::env::temp_dir().join(format!("rolecall-write-path-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}", dir.join("w.db").display());
-    let store: Arc<dyn Store> = rolecall_server::open_store(&url).await.unwrap();
-    let text = rolecall_server::profiles::shipped("horizon-contact").unwrap();
-    store
+    let store: Arc<dyn Store> = open_store(&url).await.unwrap();
+    let engine = Engine::open(store.clone(), Options::default())
+        .await
+        .unwrap();
+    let op = Actor::System { name: "test" };
+    let tenant = engine
         .create_tenant(
-            &NewTenant {
+            &op,
+            TenantSpec {
                 id: "t".into(),
-                name: "T".into(),
-                profile_id: "horizon-contact".into(),
-                profile_text: text.into(),
+                name: None,
+                profile: ProfileSource::Shipped("horizon-contact".into()),
             },
-            "test",
-            0,
         )
         .await
         .unwrap();
-    let tenant = Tenant::load(
-        store.as_ref(),
-        store.get_tenant("t").await.unwrap().unwrap(),
-    )
-    .await
-    .unwrap();
-    let ok = |_: &_, _: &_, _: &_| Ok(());
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut next = |n: u64| {
         x ^= x << 13;
@@ -121,9 +117,7 @@ async fn memory_stays_equal_to_the_store() {
         if round % 7 == 0 {
             held.push(tenant.current());
         }
-        let _ = tenant
-            .write(store.as_ref(), changes, "test", None, 0, ok)
-            .await;
+        let _ = tenant.execute(&op, &ApplyChanges(changes)).await;
         let mem = normalize(&tenant.current().mem.state);
         let stored = normalize(&store.load_state("t").await.unwrap().state);
         assert_eq!(mem.entities, stored.entities, "round {round}");

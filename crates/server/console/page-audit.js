@@ -74,8 +74,8 @@ export async function render(root, ctx) {
   const from = h('input', { type: 'datetime-local', id: uid('from'), value: p.get('from') ? localInputValue(Number(p.get('from'))) : '' });
   const to = h('input', { type: 'datetime-local', id: uid('to'), value: p.get('to') ? localInputValue(Number(p.get('to'))) : '' });
   const limit = select({ id: uid('limit') }, [['25', '25'], ['50', '50'], ['100', '100'], ['500', '500']], p.get('limit') || '50');
-  const after = p.get('after') || '';
-  const history = (p.get('back') || '').split(',').filter(Boolean); // previous pages' `after`
+  const before = p.get('before') || '';
+  const history = (p.get('back') || '').split(',').filter(Boolean); // newer pages' `before`
 
   const filters = () => ({
     actor: actor.value.trim(), target: target.value.trim(), action: action.value.trim(),
@@ -128,7 +128,7 @@ export async function render(root, ctx) {
 
   try {
     const f = filters();
-    const page = await api('GET', ctx.path('/audit' + query({ ...f, after, limit: limit.value })));
+    const page = await api('GET', ctx.path('/audit' + query({ ...f, before, order: 'desc', limit: limit.value })));
     const rows = page.entries.map((e) => h('tr', { 'data-seq': String(e.seq) },
       h('td', { class: 'num' }, String(e.seq)),
       h('td', { class: 'nowrap' }, fmtTime(e.at)),
@@ -139,14 +139,14 @@ export async function render(root, ctx) {
       h('td', {}, changes(e))));
     const pager = h('div', { class: 'pager' },
       h('button', {
-        type: 'button', class: 'secondary', disabled: !after || after === '0',
-        onclick: () => go({ after: history[history.length - 1] || '', back: history.slice(0, -1).join(',') }),
-      }, '← Previous page'),
-      h('span', {}, page.entries.length ? `Entries ${page.entries[0].seq}–${page.entries[page.entries.length - 1].seq}, oldest first` : 'No entries match.'),
+        type: 'button', class: 'secondary', disabled: !before,
+        onclick: () => go({ before: history[history.length - 1] || '', back: history.slice(0, -1).join(',') }),
+      }, '← Newer entries'),
+      h('span', {}, page.entries.length ? `Entries ${page.entries[0].seq}–${page.entries[page.entries.length - 1].seq}, newest first` : 'No entries match.'),
       h('button', {
-        type: 'button', class: 'secondary', disabled: !page.next_after,
-        onclick: () => go({ after: page.next_after, back: [...history, after || '0'].join(',') }),
-      }, 'Next page →'));
+        type: 'button', class: 'secondary', disabled: !page.next_before,
+        onclick: () => go({ before: page.next_before, back: [...history, before].join(',') }),
+      }, 'Older entries →'));
     mount(listEl, pager,
       page.entries.length ? table(['#', 'Time', 'Actor', 'Action', 'Target', 'Rev.', 'What changed'], rows, { 'aria-label': 'Audit entries' }) : callout('info', 'No entries match these filters.'));
   } catch (e) {

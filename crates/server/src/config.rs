@@ -35,6 +35,17 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// The engine's options this configuration sets.
+    pub fn engine_options(&self) -> rolecall_engine::Options {
+        rolecall_engine::Options {
+            batch_limit: self.batch_limit,
+            relation_batch_limit: self.relation_batch_limit,
+            ..rolecall_engine::Options::default()
+        }
+    }
+}
+
 /// The optional configuration file.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

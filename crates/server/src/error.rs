@@ -1,9 +1,10 @@
 //! The one place errors become HTTP: `{"error": {"code", "message"}}` with a status.
-//! Internal details are logged, not sent.
+//! Engine errors map kind by kind; internal details are logged, not sent.
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use rolecall_engine::EngineError;
 use rolecall_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -50,11 +51,6 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
     }
 
-    /// 422: well-formed input that the tenant's profile rejects.
-    pub fn invalid(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
-    }
-
     /// 404.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
@@ -70,11 +66,6 @@ impl ApiError {
         Self::new(StatusCode::FORBIDDEN, "forbidden", message)
     }
 
-    /// 409: a stale version or revision.
-    pub fn conflict(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, "conflict", message)
-    }
-
     /// 500: logged in full, sent as a generic message.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal error");
@@ -83,6 +74,35 @@ impl ApiError {
             "internal",
             "internal error; see the server log",
         )
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> Self {
+        use StatusCode as S;
+        let (status, code, message) = match e {
+            EngineError::BadRequest(m) => (S::BAD_REQUEST, "bad_request", m),
+            EngineError::Invalid(m) => (S::UNPROCESSABLE_ENTITY, "invalid", m),
+            EngineError::NotFound(m) => (S::NOT_FOUND, "not_found", m),
+            EngineError::Unauthenticated(m) => (S::UNAUTHORIZED, "unauthorized", m),
+            EngineError::Forbidden(m) => (S::FORBIDDEN, "forbidden", m),
+            EngineError::Conflict(m) => (S::CONFLICT, "conflict", m),
+            EngineError::Exists(m) => (S::CONFLICT, "exists", m),
+            EngineError::ReadOnly(m) => (S::CONFLICT, "read_only", m),
+            EngineError::Invariant(m) => (S::UNPROCESSABLE_ENTITY, "invariant", m),
+            EngineError::SeparationOfDuty(m) => (S::UNPROCESSABLE_ENTITY, "separation_of_duty", m),
+            EngineError::RevisionUnavailable(m) => {
+                (S::SERVICE_UNAVAILABLE, "revision_unavailable", m)
+            }
+            EngineError::Store(s) => return s.into(),
+            // Already logged by the engine.
+            EngineError::Internal(_) => (
+                S::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error; see the server log".into(),
+            ),
+        };
+        ApiError::new(status, code, message)
     }
 }
 
@@ -95,9 +115,11 @@ impl From<StoreError> for ApiError {
                 "exists",
                 format!("already exists: {m}"),
             ),
-            StoreError::Conflict { expected, current } => ApiError::conflict(format!(
-                "revision conflict: expected {expected}, the tenant is at {current}"
-            )),
+            StoreError::Conflict { expected, current } => ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("revision conflict: expected {expected}, the tenant is at {current}"),
+            ),
             other => ApiError::internal(other),
         }
     }

@@ -1,20 +1,18 @@
-//! rolecall's HTTP server: the API under `/v1`, bearer-token authentication,
-//! management governed by each tenant's own profile, metrics and the OpenAPI
-//! description. Startup is [`app::run`]; `rolecall serve` is a thin wrapper.
+//! rolecall's HTTP server: the API under `/v1` over the engine, bearer-token
+//! authentication as an extractor, the mapping of engine errors to statuses, metrics,
+//! the OpenAPI description and the admin console. Startup is [`app::run`];
+//! `rolecall serve` is a thin wrapper.
 
 pub mod app;
-pub mod audit_log;
 pub mod auth;
-pub mod authz;
 pub mod config;
 pub mod console;
-pub mod demo;
-pub mod demo_tenants;
 pub mod error;
+pub mod extract;
 pub mod metrics;
-pub mod profiles;
 pub mod routes;
-pub mod tenant;
+pub mod state;
 
-pub use app::{AppState, build_state, ensure_operator_token, open_store, run};
+pub use app::{router, run};
 pub use config::Config;
+pub use state::AppState;

@@ -72,6 +72,23 @@ impl Metrics {
         self.decisions.with_label_values(&[tenant, outcome]).inc();
     }
 
+    /// Counts a batch's decisions.
+    pub fn decisions_counted(&self, tenant: &str, allowed: u64, denied: u64) {
+        self.decisions
+            .with_label_values(&[tenant, "allowed"])
+            .inc_by(allowed);
+        self.decisions
+            .with_label_values(&[tenant, "denied"])
+            .inc_by(denied);
+    }
+
+    /// Records a tenant's current revision.
+    pub fn saw_revision(&self, tenant: &str, revision: u64) {
+        self.revision
+            .with_label_values(&[tenant])
+            .set(i64::try_from(revision).unwrap_or(i64::MAX));
+    }
+
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut buf = Vec::new();

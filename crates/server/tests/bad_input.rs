@@ -2410,8 +2410,8 @@ async fn the_route_table_mirrors_the_router() {
     table.sort();
     assert_eq!(
         table,
-        support::routes_in_source(),
-        "the test route table and routes/mod.rs disagree"
+        support::routes_in_router(),
+        "the test route table and the router disagree"
     );
 }
 

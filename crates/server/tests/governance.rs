@@ -21,7 +21,6 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -64,22 +63,6 @@ const ZOOM: &str = include_str!("../../../profiles/zoom-contact-center.toml");
 const HORIZON: &str = include_str!("../../../profiles/horizon-contact.toml");
 
 // ---- helpers ---------------------------------------------------------------------------
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        .try_into()
-        .unwrap()
-}
-
-/// Sleeps until the clock (Unix seconds) is past `t`.
-async fn sleep_past(t: i64) {
-    while now() <= t {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 /// `/v1/tenants/{t}{path}`.
 fn tp(t: &str, path: &str) -> String {
@@ -594,7 +577,7 @@ async fn separation_of_duty(b: Backend) {
             path: "/assignments",
             token: &s.op,
             body: Some(json!({"principal": "bob", "role": "rec_deleter",
-                              "scope": {"queues": ["q1"]}, "expires_at": now() + 3600})),
+                              "scope": {"queues": ["q1"]}, "expires_at": s.now() + 3600})),
             status: 422,
             code: Some("separation_of_duty"),
             needles: &["pii_vs_recordings", "`bob`"],
@@ -882,7 +865,7 @@ async fn expiring_grants(b: Backend) {
         s.user(t, u, None).await;
     }
     let action = "data.live.agent_status";
-    let created = now();
+    let created = s.now();
     let exp = created + 3;
     let rev_cover = assign_full(
         &s,
@@ -933,7 +916,7 @@ async fn expiring_grants(b: Backend) {
     assign_full(
         &s,
         t,
-        json!({"id": "past", "principal": "late", "role": "supervisor", "expires_at": now() - 60}),
+        json!({"id": "past", "principal": "late", "role": "supervisor", "expires_at": s.now() - 60}),
     )
     .await;
     assert!(!allowed(&s, t, "late", action, "user", "ag").await);
@@ -943,8 +926,8 @@ async fn expiring_grants(b: Backend) {
     // After the expiry, the first one stops granting, with no further write.
     let rev = s.revision(t).await;
     let trail = audit_all(&s, t).await;
-    sleep_past(exp - 1).await;
-    assert!(now() >= exp);
+    s.advance_past(exp - 1);
+    assert!(s.now() >= exp);
     assert!(!allowed(&s, t, "temp", action, "user", "ag").await);
     assert!(
         lookup(
@@ -1158,7 +1141,7 @@ async fn audit_trail(b: Backend) {
         .unwrap();
 
     // Batch B, at least a second later.
-    sleep_past(batch_a_end).await;
+    s.advance_past(batch_a_end);
     let rev_role_update = op_write(
         &s,
         Method::PUT,
@@ -1748,7 +1731,7 @@ async fn audit_exports_are_complete(b: Backend) {
     assert_eq!(s.revision(t).await, rev, "decisions bumped the revision");
     let writes = s
         .get(
-            &tp(t, &format!("/audit?limit=10000&to={}", now() + 10)),
+            &tp(t, &format!("/audit?limit=10000&to={}", s.now() + 10)),
             &s.op,
         )
         .await;
@@ -2053,7 +2036,7 @@ async fn lookups(b: Backend) {
     assign_full(
         &s,
         t,
-        json!({"principal": "a2", "role": "supervisor", "expires_at": now() - 100}),
+        json!({"principal": "a2", "role": "supervisor", "expires_at": s.now() - 100}),
     )
     .await;
 
@@ -2073,8 +2056,8 @@ async fn lookups(b: Backend) {
         strs(&["q1"])
     );
     let before = s.revision(t).await;
-    let t_before = now();
-    sleep_past(t_before).await;
+    let t_before = s.now();
+    s.advance_past(t_before);
     let r = s.delete(&tp(t, "/assignments/sup1_site"), &s.op).await;
     r.expect(200);
     let after = r.revision();
@@ -2117,7 +2100,7 @@ async fn lookups(b: Backend) {
         cur
     );
     assert_eq!(
-        lookup(&s, t, "subjects", with(&watch, json!({"time": now()}))).await,
+        lookup(&s, t, "subjects", with(&watch, json!({"time": s.now()}))).await,
         cur
     );
     // Before the supervisor's assignment existed at all (the tenant's creation).

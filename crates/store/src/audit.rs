@@ -55,8 +55,12 @@ pub struct AuditFilter {
     pub from: Option<i64>,
     /// Before this time.
     pub to: Option<i64>,
-    /// Only entries with a greater sequence number (paging).
+    /// Only entries with a greater sequence number (paging forward).
     pub after_seq: Option<u64>,
+    /// Only entries with a smaller sequence number (paging backward).
+    pub before_seq: Option<u64>,
+    /// Newest first (descending sequence numbers) instead of oldest first.
+    pub newest_first: bool,
     /// At most this many (0 = 1,000).
     pub limit: u32,
 }

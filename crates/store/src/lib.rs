@@ -95,7 +95,8 @@ pub trait Store: Send + Sync + 'static {
         at: i64,
     ) -> Result<Vec<u64>, StoreError>;
 
-    /// Audit entries matching `filter`, ascending by sequence number.
+    /// Audit entries matching `filter`, by sequence number (ascending, or descending
+    /// with `newest_first`).
     async fn audit(
         &self,
         tenant: &str,

@@ -265,8 +265,15 @@ where
         if let Some(after) = filter.after_seq {
             q.push(" AND seq > ").push_bind(clamp(after));
         }
-        q.push(" ORDER BY seq LIMIT ")
-            .push_bind(codec::audit_limit(filter));
+        if let Some(before) = filter.before_seq {
+            q.push(" AND seq < ").push_bind(clamp(before));
+        }
+        q.push(if filter.newest_first {
+            " ORDER BY seq DESC LIMIT "
+        } else {
+            " ORDER BY seq LIMIT "
+        })
+        .push_bind(codec::audit_limit(filter));
         let rows: Vec<AuditRow> = q.build_query_as().fetch_all(&self.pool).await?;
         if rows.is_empty() {
             // No entries, or no tenant.

@@ -93,7 +93,7 @@ async fn seed(
         .apply("bench", None, &changes, "bench", now)
         .await
         .map_err(|e| e.to_string())?;
-    let (secret, record) = rolecall_server::auth::mint(None, None, now);
+    let (secret, record) = rolecall_engine::tokens::mint(None, None, now);
     store.put_token(&record).await.map_err(|e| e.to_string())?;
     let one = |c: &rolecall_bench::workload::Check| serde_json::json!({"principal": c.principal, "action": c.action, "resource": {"type": c.resource_type, "id": c.resource_id}});
     let singles: Vec<Vec<u8>> = w

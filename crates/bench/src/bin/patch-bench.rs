@@ -9,9 +9,8 @@ use std::time::Instant;
 
 use rolecall_bench::stats::summarize;
 use rolecall_bench::workload::{Sizes, generate};
-use rolecall_core::snapshot::Delta;
 use rolecall_core::state::{Assignment, Scope};
-use rolecall_core::{Context, Request, Snapshot, load_profile};
+use rolecall_core::{Change, Context, MemState, Request, Snapshot, Tuple, load_profile};
 
 fn arg(args: &[String], name: &str, default: usize) -> usize {
     args.iter()
@@ -49,19 +48,21 @@ fn main() {
     let ctx = Context::new();
     let mut assignment_ms = Vec::new();
     let mut tuple_ms = Vec::new();
-    let mut state = w.state.clone();
+    let before = MemState::new(w.state.clone());
+    let mut after = before.clone();
     for i in 0..50usize {
         // One assignment: give user u{i} role0 over the tenant.
         let user = format!("u{}", i * 37 % sizes.users.max(1));
-        state.assignments.push(Assignment {
+        let give = [Change::PutAssignment(Assignment {
             id: format!("patch{i}"),
             principal: user.clone(),
             role: "role0".into(),
             scope: Scope::Tenant,
             expires_at: None,
-        });
+        })];
+        after.apply(&profile, &give[0]);
         let t = Instant::now();
-        let Ok(p1) = snap.patched(&state, &[Delta::Assignments { principal: &user }]) else {
+        let Ok(p1) = snap.patched(&before, &after, &give) else {
             eprintln!("assignment patch refused");
             std::process::exit(2);
         };
@@ -80,17 +81,15 @@ fn main() {
         std::hint::black_box(allowed);
         // One relation tuple: a queue member.
         let queue = format!("q{}", i % sizes.queues.max(1));
+        let member = [Change::PutRelation(Tuple {
+            rtype: "queue".into(),
+            rid: queue,
+            relation: "members".into(),
+            stype: "user".into(),
+            sid: user,
+        })];
         let t = Instant::now();
-        let Ok(p2) = snap.patched(
-            &state,
-            &[Delta::Tuple {
-                rtype: "queue",
-                rid: &queue,
-                relation: "members",
-                sid: &user,
-                put: true,
-            }],
-        ) else {
+        let Ok(p2) = snap.patched(&before, &after, &member) else {
             eprintln!("tuple patch refused");
             std::process::exit(2);
         };

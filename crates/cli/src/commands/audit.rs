@@ -1,7 +1,7 @@
 //! `rolecall audit verify|export`: the audit trail straight from the database.
 
 use anyhow::bail;
-use rolecall_server::open_store;
+use rolecall_engine::open_store;
 use rolecall_store::AuditFilter;
 
 use crate::exit::Status;

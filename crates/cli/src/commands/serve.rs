@@ -4,8 +4,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use rolecall_engine::{Engine, open_store};
 use rolecall_server::config::FileConfig;
-use rolecall_server::{Config, build_state, ensure_operator_token, open_store, run as serve};
+use rolecall_server::{AppState, Config, run as serve};
 
 use crate::exit::Status;
 
@@ -94,15 +95,37 @@ pub fn run(a: Args) -> anyhow::Result<Status> {
         .enable_all()
         .build()?;
     rt.block_on(async move {
-        let store = open_store(&cfg.database_url).await.with_context(|| format!("cannot open `{}`", cfg.database_url))?;
-        if let Some(secret) = ensure_operator_token(&store).await? {
+        let store = open_store(&cfg.database_url)
+            .await
+            .with_context(|| format!("cannot open `{}`", cfg.database_url))?;
+        let backend = store.backend();
+        let engine = Engine::open(store, cfg.engine_options()).await?;
+        if let Some(secret) = engine.ensure_operator_token().await? {
             println!("operator token (shown once; only its hash is stored): {secret}");
         }
-        let listener = tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
+        if cfg.demo {
+            for d in engine.seed_demo().await? {
+                let lines: Vec<String> = d
+                    .tokens
+                    .iter()
+                    .map(|(u, secret)| format!("    {u:<11} {secret}"))
+                    .collect();
+                println!(
+                    "demo tenant `{}` ({}): tokens\n{}",
+                    d.id,
+                    d.profile_name,
+                    lines.join("\n")
+                );
+            }
+        }
+        let listener = tokio::net::TcpListener::bind(cfg.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", cfg.listen))?;
         let addr = listener.local_addr()?;
-        let backend = store.backend();
-        let state = build_state(store, cfg.clone()).await?;
-        println!("rolecall listening on http://{addr} ({backend}); API under /v1, description at /openapi.json");
+        let state = AppState::new(engine, cfg.clone())?;
+        println!(
+            "rolecall listening on http://{addr} ({backend}); API under /v1, description at /openapi.json"
+        );
         serve(listener, state, shutdown_signal()).await?;
         anyhow::Ok(())
     })?;

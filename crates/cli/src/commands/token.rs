@@ -2,10 +2,14 @@
 //! database (for bootstrapping and operations; the API does the same over HTTP).
 
 use anyhow::{anyhow, bail};
-use rolecall_server::auth::mint;
-use rolecall_server::open_store;
+use rolecall_engine::tokens::mint;
+use rolecall_engine::{Actor, open_store};
+use rolecall_store::AuditDraft;
 
 use crate::exit::Status;
+
+/// The actor of tokens minted and revoked from the command line.
+const CLI: Actor = Actor::System { name: "cli" };
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -79,7 +83,18 @@ pub fn run(c: Command) -> anyhow::Result<Status> {
                     }
                     mint(Some(&t), Some(&p), now)
                 };
-                store.put_token(&record).await?;
+                let audit: Vec<AuditDraft> = match (&record.tenant, &record.principal) {
+                    (Some(_), Some(p)) => vec![AuditDraft {
+                        action: "token.create".into(),
+                        target: format!("user:{p}"),
+                        before: None,
+                        after: Some(serde_json::json!({"token": record.id}).to_string()),
+                    }],
+                    _ => Vec::new(),
+                };
+                store
+                    .put_token_audited(&record, &audit, &CLI.name(), now)
+                    .await?;
                 println!("{secret}");
                 eprintln!(
                     "token id {} (shown once; only its hash is stored)",
@@ -93,7 +108,28 @@ pub fn run(c: Command) -> anyhow::Result<Status> {
                 id,
             } => {
                 let store = open_store(&database_url).await?;
-                if store.revoke_token(tenant.as_deref(), &id).await? {
+                let now = time::OffsetDateTime::now_utc().unix_timestamp();
+                let audit: Vec<AuditDraft> = match tenant.as_deref() {
+                    Some(t) => {
+                        let tokens = store.list_tokens(Some(t)).await?;
+                        let principal = tokens
+                            .iter()
+                            .find(|r| r.id == id)
+                            .and_then(|r| r.principal.clone());
+                        vec![AuditDraft {
+                            action: "token.revoke".into(),
+                            target: principal
+                                .map_or_else(|| format!("token:{id}"), |p| format!("user:{p}")),
+                            before: Some(serde_json::json!({"token": id}).to_string()),
+                            after: None,
+                        }]
+                    }
+                    None => Vec::new(),
+                };
+                if store
+                    .revoke_token_audited(tenant.as_deref(), &id, &audit, &CLI.name(), now)
+                    .await?
+                {
                     println!("revoked {id}");
                     Ok(Status::Ok)
                 } else {

@@ -10,11 +10,21 @@ use rolecall_store::{AuditFilter, AuditRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{ApiPath, ApiQuery, tenant_for};
-use crate::app::{AppState, now};
+use rolecall_engine::authz::authorize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::tenant_for;
 use crate::auth::Caller;
-use crate::authz::authorize;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiPath, ApiQuery};
+use crate::state::AppState;
+
+pub(super) fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(verify))
+}
 
 /// Filters and paging.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -32,6 +42,12 @@ pub struct AuditQuery {
     pub to: Option<i64>,
     /// Entries after this sequence number (the previous page's `next_after`).
     pub after: Option<u64>,
+    /// Entries before this sequence number (the previous page's `next_before`, newest
+    /// first).
+    pub before: Option<u64>,
+    /// `asc` (oldest first, the default) or `desc` (newest first). Exports are always
+    /// oldest first.
+    pub order: Option<String>,
     /// Page size (default 100, at most 10,000). A `jsonl` or `csv` export without it
     /// holds every matching entry.
     pub limit: Option<u32>,
@@ -69,10 +85,13 @@ pub struct AuditEntry {
 /// A page of entries.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditPage {
-    /// Entries, ascending.
+    /// Entries, in the order asked for.
     pub entries: Vec<AuditEntry>,
-    /// Pass as `after` for the next page (absent on the last page).
+    /// Oldest first: pass as `after` for the next page (absent on the last page).
     pub next_after: Option<u64>,
+    /// Newest first: pass as `before` for the next page (absent on the last page).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_before: Option<u64>,
 }
 
 fn entry(r: AuditRecord) -> AuditEntry {
@@ -108,7 +127,13 @@ pub async fn list(
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Response> {
     let t = tenant_for(&s, &caller, &tenant)?;
-    authorize(&t.current().snapshot, &caller, "audit.read", None, now())?;
+    authorize(
+        &t.current().snapshot,
+        &caller.0,
+        "audit.read",
+        None,
+        t.now(),
+    )?;
     let format = q.format.as_deref().unwrap_or("json");
     if !matches!(format, "json" | "jsonl" | "csv") {
         return Err(ApiError::bad_request(format!(
@@ -122,6 +147,15 @@ pub async fn list(
     // An export without a `limit` is the whole (filtered) trail, read a page at a time:
     // a page alone would cut it short without saying so.
     let whole = format != "json" && q.limit.is_none();
+    let newest_first = match q.order.as_deref() {
+        None | Some("asc") => false,
+        Some("desc") => format == "json",
+        Some(o) => {
+            return Err(ApiError::bad_request(format!(
+                "unknown order `{o}`; expected asc or desc"
+            )));
+        }
+    };
     let mut filter = AuditFilter {
         actor: q.actor,
         target: q.target,
@@ -129,16 +163,18 @@ pub async fn list(
         from: q.from,
         to: q.to,
         after_seq: q.after,
+        before_seq: q.before,
+        newest_first,
         limit,
     };
-    let mut rows = s.store.audit(&tenant, &filter).await?;
+    let mut rows = s.engine.store().audit(&tenant, &filter).await?;
     let mut full = rows.len() as u32 == limit;
     while whole
         && full
         && let Some(last) = rows.last().map(|r| r.seq)
     {
         filter.after_seq = Some(last);
-        let page = s.store.audit(&tenant, &filter).await?;
+        let page = s.engine.store().audit(&tenant, &filter).await?;
         full = page.len() as u32 == limit;
         rows.extend(page);
     }
@@ -179,14 +215,20 @@ pub async fn list(
             Ok(([(header::CONTENT_TYPE, "text/csv")], body).into_response())
         }
         _ => {
-            let next_after = if full {
+            let next = if full {
                 entries.last().map(|e| e.seq)
             } else {
                 None
             };
+            let (next_after, next_before) = if newest_first {
+                (None, next)
+            } else {
+                (next, None)
+            };
             Ok(Json(AuditPage {
                 entries,
                 next_after,
+                next_before,
             })
             .into_response())
         }
@@ -214,8 +256,14 @@ pub async fn verify(
     ApiPath(tenant): ApiPath<String>,
 ) -> ApiResult<Json<AuditVerify>> {
     let t = tenant_for(&s, &caller, &tenant)?;
-    authorize(&t.current().snapshot, &caller, "audit.read", None, now())?;
-    let v = s.store.verify_audit(&tenant).await?;
+    authorize(
+        &t.current().snapshot,
+        &caller.0,
+        "audit.read",
+        None,
+        t.now(),
+    )?;
+    let v = s.engine.store().verify_audit(&tenant).await?;
     Ok(Json(AuditVerify {
         entries: v.entries,
         intact: v.first_bad.is_none(),

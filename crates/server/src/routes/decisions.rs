@@ -5,19 +5,27 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use rolecall_core::profile::TypeId;
-use rolecall_core::snapshot::{ExplainNode, Outcome};
-use rolecall_core::{Context, EvalError, Request};
+use rolecall_core::snapshot::{ExplainNode, Explanation, Outcome};
+use rolecall_core::{Context, EvalError};
+use rolecall_engine::decide::{Answer, Question, is_request_error};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::{ApiJson, ApiPath, ApiQuery, REVISION_WAIT, tenant_for, valid_id};
-use crate::app::{AppState, now};
+use super::{tenant_for, valid_id};
 use crate::auth::Caller;
-use crate::authz::{Subject, authorize};
-use crate::error::{ApiError, ApiResult, ErrorDetail};
-use crate::tenant::Current;
-use rolecall_store::AuditDraft;
+use crate::error::{ApiResult, ErrorDetail};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::state::AppState;
+
+pub(super) fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(check))
+        .routes(routes!(check_batch))
+        .routes(routes!(explain))
+        .routes(routes!(permissions))
+}
 
 /// `{"type": "conversation", "id": "c1"}`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -131,34 +139,6 @@ pub struct BatchItem {
     pub obligations: Vec<String>,
 }
 
-/// The audit entry of a decision on an action the profile marks sensitive
-/// (listen, whisper, barge, take over, recordings, PII erasure).
-fn decision_draft(
-    cur: &Current,
-    c: &CheckRequest,
-    d: &rolecall_core::Decision,
-) -> Option<AuditDraft> {
-    let a = cur
-        .profile
-        .action(&c.action)
-        .and_then(|a| cur.profile.actions.get(a))?;
-    if !a.sensitive {
-        return None;
-    }
-    Some(AuditDraft {
-        action: format!("decision.{}", a.id),
-        target: format!("{}:{}", c.resource.ty, c.resource.id),
-        before: None,
-        after: serde_json::to_string(&serde_json::json!({
-            "principal": c.principal,
-            "allowed": d.allowed,
-            "error": d.error.as_ref().map(|e| e.to_string()),
-            "obligations": cur.snapshot.obligation_ids(&c.action, d.obligations),
-        }))
-        .ok(),
-    })
-}
-
 fn node_view(n: ExplainNode) -> ExplainNodeView {
     ExplainNodeView {
         expr: n.expr,
@@ -183,37 +163,6 @@ fn context(c: &BTreeMap<String, serde_json::Value>) -> ApiResult<Context> {
         .collect()
 }
 
-/// Checking for someone else needs `check.others`.
-fn may_check_for(cur: &Current, caller: &Caller, principal: &str) -> ApiResult<()> {
-    if let Caller::Tenant { principal: me, .. } = caller
-        && me == principal
-    {
-        return Ok(());
-    }
-    authorize(
-        &cur.snapshot,
-        caller,
-        "check.others",
-        Some(Subject {
-            ty: rolecall_core::profile::USER,
-            id: principal,
-        }),
-        now(),
-    )
-}
-
-/// Resolution errors are the caller's mistake (4xx); evaluation errors are denials.
-fn is_request_error(e: &EvalError) -> bool {
-    matches!(
-        e,
-        EvalError::UnknownAction(_)
-            | EvalError::UnknownPrincipal(_)
-            | EvalError::UnknownResource { .. }
-            | EvalError::UnknownResourceType(_)
-            | EvalError::WrongResourceType { .. }
-    )
-}
-
 fn error_detail(e: &EvalError) -> ErrorDetail {
     ErrorDetail {
         code: if is_request_error(e) {
@@ -226,6 +175,28 @@ fn error_detail(e: &EvalError) -> ErrorDetail {
     }
 }
 
+fn explanation_view(x: Explanation) -> ExplanationView {
+    let text = x.render();
+    ExplanationView {
+        action: x.action_name,
+        requirement: x.requirement,
+        reasons: x.reasons,
+        tree: x.tree.map(node_view),
+        text,
+    }
+}
+
+/// The question a request asks.
+fn question(c: &CheckRequest) -> ApiResult<Question> {
+    Ok(Question {
+        principal: c.principal.clone(),
+        action: c.action.clone(),
+        resource_type: c.resource.ty.clone(),
+        resource_id: c.resource.id.clone(),
+        context: context(&c.context)?,
+    })
+}
+
 /// Decides one request.
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/check", params(("tenant" = String, Path,)), request_body = CheckRequest, responses((status = 200, body = CheckResponse), (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn check(
@@ -234,7 +205,8 @@ pub async fn check(
     ApiPath(tenant): ApiPath<String>,
     ApiJson(body): ApiJson<CheckRequest>,
 ) -> ApiResult<Json<CheckResponse>> {
-    decide(&s, &caller, &tenant, body, false).await
+    let explain = body.explain;
+    decide(&s, &caller, &tenant, body, explain).await
 }
 
 /// Decides one request and explains it.
@@ -253,56 +225,25 @@ async fn decide(
     caller: &Caller,
     tenant: &str,
     body: CheckRequest,
-    force_explain: bool,
+    explain: bool,
 ) -> ApiResult<Json<CheckResponse>> {
     let t = tenant_for(s, caller, tenant)?;
-    let cur = t.at_least(body.at_least_revision, REVISION_WAIT).await?;
-    may_check_for(&cur, caller, &body.principal)?;
-    let ctx = context(&body.context)?;
-    let req = Request {
-        principal: &body.principal,
-        action: &body.action,
-        resource_type: &body.resource.ty,
-        resource_id: &body.resource.id,
-        context: &ctx,
-        now: now(),
-    };
-    let (decision, explanation) = if body.explain || force_explain {
-        let x = cur.snapshot.explain(&req);
-        let text = x.render();
-        let view = ExplanationView {
-            action: x.action_name.clone(),
-            requirement: x.requirement.clone(),
-            reasons: x.reasons.clone(),
-            tree: x.tree.map(node_view),
-            text,
-        };
-        (x.decision, Some(view))
-    } else {
-        (cur.snapshot.check(&req), None)
-    };
-    if let Some(e) = &decision.error
-        && is_request_error(e)
-    {
-        return Err(ApiError::invalid(e.to_string()));
-    }
-    s.metrics.decision(&t.id, &decision);
-    if let Some(draft) = decision_draft(&cur, &body, &decision) {
-        s.store
-            .append_audit(&t.id, &[draft], &caller.actor(), now())
-            .await?;
-    }
+    let q = question(&body)?;
+    let (a, revision) = t
+        .decide(&caller.0, &q, body.at_least_revision, explain)
+        .await?;
+    s.metrics.decision(&t.id, &a.decision);
+    let Answer {
+        decision,
+        explanation,
+        obligations,
+    } = a;
     Ok(Json(CheckResponse {
         allowed: decision.allowed,
-        revision: cur.revision,
+        revision,
         error: decision.error.as_ref().map(error_detail),
-        explanation,
-        obligations: cur
-            .snapshot
-            .obligation_ids(&body.action, decision.obligations)
-            .into_iter()
-            .map(str::to_owned)
-            .collect(),
+        explanation: explanation.map(explanation_view),
+        obligations,
     }))
 }
 
@@ -315,67 +256,76 @@ pub async fn check_batch(
     ApiJson(body): ApiJson<BatchRequest>,
 ) -> ApiResult<Json<BatchResponse>> {
     let t = tenant_for(&s, &caller, &tenant)?;
-    let limit = s.config.batch_limit;
-    if body.checks.len() > limit {
-        return Err(ApiError::bad_request(format!(
-            "{} checks in one batch; the limit is {limit}",
-            body.checks.len()
-        )));
-    }
-    let cur = t.at_least(body.at_least_revision, REVISION_WAIT).await?;
-    let time = now();
-    let mut results = Vec::with_capacity(body.checks.len());
+    let questions = body
+        .checks
+        .iter()
+        .map(question)
+        .collect::<ApiResult<Vec<_>>>()?;
+    let answers = t
+        .decide_batch(&caller.0, &questions, body.at_least_revision)
+        .await?;
     let (mut allowed, mut denied) = (0u64, 0u64);
-    let mut drafts = Vec::new();
-    for c in &body.checks {
-        may_check_for(&cur, &caller, &c.principal)?;
-        let ctx = context(&c.context)?;
-        let d = cur.snapshot.check(&Request {
-            principal: &c.principal,
-            action: &c.action,
-            resource_type: &c.resource.ty,
-            resource_id: &c.resource.id,
-            context: &ctx,
-            now: time,
-        });
-        if d.allowed {
-            allowed += 1;
-        } else {
-            denied += 1;
-        }
-        if let Some(draft) = decision_draft(&cur, c, &d) {
-            drafts.push(draft);
-        }
-        results.push(BatchItem {
-            allowed: d.allowed,
-            error: d.error.as_ref().map(error_detail),
-            obligations: cur
-                .snapshot
-                .obligation_ids(&c.action, d.obligations)
-                .into_iter()
-                .map(str::to_owned)
-                .collect(),
-        });
-    }
-    if !drafts.is_empty() {
-        s.store
-            .append_audit(&t.id, &drafts, &caller.actor(), time)
-            .await?;
-    }
-    s.metrics
-        .decisions
-        .with_label_values(&[&t.id, "allowed"])
-        .inc_by(allowed);
-    s.metrics
-        .decisions
-        .with_label_values(&[&t.id, "denied"])
-        .inc_by(denied);
+    let results = answers
+        .answers
+        .into_iter()
+        .map(|a| {
+            if a.decision.allowed {
+                allowed += 1;
+            } else {
+                denied += 1;
+            }
+            BatchItem {
+                allowed: a.decision.allowed,
+                error: a.decision.error.as_ref().map(error_detail),
+                obligations: a.obligations,
+            }
+        })
+        .collect();
+    s.metrics.decisions_counted(&t.id, allowed, denied);
     Ok(Json(BatchResponse {
         results,
-        revision: cur.revision,
+        revision: answers.revision,
     }))
 }
 
+/// A user's effective permissions (for the tenant, or for one resource).
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/users/{id}/permissions", params(("tenant" = String, Path,), ("id" = String, Path,), PermissionsQuery), responses((status = 200, body = Permissions), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn permissions(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    ApiPath((tenant, user)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<PermissionsQuery>,
+) -> ApiResult<Json<Permissions>> {
+    let t = tenant_for(&s, &caller, &tenant)?;
+    valid_id(&user, "user")?;
+    let p = t
+        .permissions(&caller.0, &user, q.resource.as_deref(), q.at_least_revision)
+        .await?;
+    Ok(Json(Permissions {
+        user,
+        resource: p.resource,
+        privileges: p
+            .privileges
+            .into_iter()
+            .map(|h| HeldView {
+                id: h.id,
+                name: h.name,
+                level: h.level,
+                choices: h.choices,
+            })
+            .collect(),
+        actions: p
+            .actions
+            .into_iter()
+            .map(|a| ActionView {
+                id: a.id,
+                name: a.name,
+                allowed: a.allowed,
+            })
+            .collect(),
+        revision: p.revision,
+    }))
+}
 /// `?resource=TYPE:ID` (default: the tenant).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -423,75 +373,4 @@ pub struct Permissions {
     pub actions: Vec<ActionView>,
     /// Revision answered from.
     pub revision: u64,
-}
-
-/// A user's effective permissions (for the tenant, or for one resource).
-#[utoipa::path(get, path = "/v1/tenants/{tenant}/users/{id}/permissions", params(("tenant" = String, Path,), ("id" = String, Path,), PermissionsQuery), responses((status = 200, body = Permissions), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = [])))]
-pub async fn permissions(
-    State(s): State<Arc<AppState>>,
-    caller: Caller,
-    ApiPath((tenant, user)): ApiPath<(String, String)>,
-    ApiQuery(q): ApiQuery<PermissionsQuery>,
-) -> ApiResult<Json<Permissions>> {
-    let t = tenant_for(&s, &caller, &tenant)?;
-    valid_id(&user, "user")?;
-    let cur = t.at_least(q.at_least_revision, REVISION_WAIT).await?;
-    may_check_for(&cur, &caller, &user)?;
-    let snap = &cur.snapshot;
-    let p = &cur.profile;
-    let u = snap
-        .entity(rolecall_core::profile::USER, &user)
-        .ok_or_else(|| ApiError::not_found(format!("unknown user `{user}`")))?;
-    let resource = q
-        .resource
-        .clone()
-        .unwrap_or_else(|| format!("tenant:{}", snap.tenant_id()));
-    let (ty_name, rid) = resource
-        .split_once(':')
-        .ok_or_else(|| ApiError::bad_request(format!("resource `{resource}` must be TYPE:ID")))?;
-    let ty: TypeId = p
-        .type_id(ty_name)
-        .ok_or_else(|| ApiError::bad_request(format!("unknown resource type `{ty_name}`")))?;
-    let e = snap
-        .entity(ty, rid)
-        .ok_or_else(|| ApiError::not_found(format!("unknown {ty_name} `{rid}`")))?;
-    let time = now();
-    let held = snap.held_set(u, ty, e, time);
-    let privileges = snap
-        .privileges_in(&held)
-        .into_iter()
-        .map(|h| HeldView {
-            id: h.id,
-            name: h.name,
-            level: h.level,
-            choices: h.choices,
-        })
-        .collect();
-    let ctx = Context::new();
-    let actions = p
-        .actions
-        .iter()
-        .filter(|a| a.resource == ty)
-        .map(|a| ActionView {
-            id: a.id.clone(),
-            name: a.name.clone(),
-            allowed: snap
-                .check(&Request {
-                    principal: &user,
-                    action: &a.id,
-                    resource_type: ty_name,
-                    resource_id: rid,
-                    context: &ctx,
-                    now: time,
-                })
-                .allowed,
-        })
-        .collect();
-    Ok(Json(Permissions {
-        user,
-        resource,
-        privileges,
-        actions,
-        revision: cur.revision,
-    }))
 }

@@ -8,19 +8,33 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use rolecall_core::Snapshot;
-use rolecall_core::profile::{Profile, TypeId, Value};
+use rolecall_core::profile::Profile;
 use rolecall_core::state::Entity;
-use rolecall_store::{Change, Tuple};
+use rolecall_engine::commands::{DeleteEntity, EntityDraft, EntityKind, UpsertEntity};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::{
-    ApiJson, ApiPath, ApiQuery, REVISION_WAIT, ReadQuery, WriteResponse, tenant_for, valid_id,
-};
-use crate::app::{AppState, now};
+use super::{ReadQuery, WriteResponse, tenant_for, valid_id, write};
 use crate::auth::Caller;
-use crate::authz::{Subject, authorize};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::state::AppState;
+
+pub(super) fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(get_user, put_user, delete_user))
+        .routes(routes!(list_groups, create_group))
+        .routes(routes!(get_group, put_group, delete_group))
+        .routes(routes!(list_org_units, create_org_unit))
+        .routes(routes!(get_org_unit, put_org_unit, delete_org_unit))
+        .routes(routes!(list_queues, create_queue))
+        .routes(routes!(get_queue, put_queue, delete_queue))
+        .routes(routes!(list_resources))
+        .routes(routes!(get_resource, put_resource, delete_resource))
+}
 
 /// An entity as written: fields that do not belong to its kind are refused.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -73,46 +87,6 @@ pub struct EntityList {
     pub revision: u64,
 }
 
-/// What differs between the kinds.
-struct Kind {
-    ty: &'static str,
-    write_op: &'static str,
-    delete_op: &'static str,
-    /// Body fields that are relations of this kind.
-    fields: &'static [&'static str],
-}
-
-const USERS: Kind = Kind {
-    ty: "user",
-    write_op: "users.write",
-    delete_op: "users.delete",
-    fields: &["org_unit"],
-};
-const GROUPS: Kind = Kind {
-    ty: "group",
-    write_op: "groups.write",
-    delete_op: "groups.write",
-    fields: &["members"],
-};
-const ORG_UNITS: Kind = Kind {
-    ty: "org_unit",
-    write_op: "org_units.write",
-    delete_op: "org_units.write",
-    fields: &["parent"],
-};
-const QUEUES: Kind = Kind {
-    ty: "queue",
-    write_op: "queues.write",
-    delete_op: "queues.write",
-    fields: &["org_unit", "members", "supervisors"],
-};
-const RESOURCES: Kind = Kind {
-    ty: "",
-    write_op: "resources.write",
-    delete_op: "resources.write",
-    fields: &[],
-};
-
 fn view(p: &Profile, snap: &Snapshot, e: &Entity) -> EntityView {
     let mut relations: BTreeMap<String, Vec<String>> = e
         .relations
@@ -151,180 +125,41 @@ fn view(p: &Profile, snap: &Snapshot, e: &Entity) -> EntityView {
     }
 }
 
-fn type_of(p: &Profile, kind: &Kind, resource_type: Option<&str>) -> ApiResult<(TypeId, String)> {
-    let ty = if kind.ty.is_empty() {
-        resource_type.unwrap_or("")
-    } else {
-        kind.ty
-    };
-    match p.type_id(ty) {
-        Some(_)
-            if kind.ty.is_empty()
-                && matches!(ty, "tenant" | "user" | "group" | "queue" | "org_unit") =>
-        {
-            Err(ApiError::bad_request(format!(
-                "`{ty}` has its own endpoint (/users, /groups, /queues, /org-units)"
-            )))
-        }
-        Some(t) => Ok((t, ty.to_owned())),
-        None => Err(ApiError::not_found(format!(
-            "unknown resource type `{ty}` in profile `{}`",
-            p.id
-        ))),
-    }
-}
-
-/// Relation name → the targets a body sets (`None`: the field was left out).
-type ManagedRelations = Vec<(String, Option<Vec<String>>)>;
-
-/// Whether a write creates (409 if present) or replaces the entity at a path id.
-enum Mode {
-    Create,
-    Replace(String),
-}
-
-/// Turns a body into the entity's new name/attributes and its managed relations.
-fn parse_body(
-    p: &Profile,
-    kind: &Kind,
-    ty: TypeId,
-    id: &str,
-    body: &EntityBody,
-) -> ApiResult<(Change, ManagedRelations)> {
-    let ty_id = p.types.get(ty).map_or("?", |t| t.id.as_str()).to_owned();
-    let stray = |present: bool, field: &str| -> ApiResult<()> {
-        if present && !kind.fields.contains(&field) {
-            return Err(ApiError::bad_request(format!(
-                "`{field}` does not belong to a {ty_id}"
-            )));
-        }
-        Ok(())
-    };
-    stray(body.parent.is_some(), "parent")?;
-    stray(body.org_unit.is_some(), "org_unit")?;
-    stray(body.members.is_some(), "members")?;
-    stray(body.supervisors.is_some(), "supervisors")?;
-    if body.kind.is_some() && ty_id != "org_unit" {
-        return Err(ApiError::bad_request(format!(
-            "`kind` does not belong to a {ty_id}"
-        )));
-    }
-    let mut attributes: Vec<(String, Value)> = Vec::new();
-    if ty_id == "org_unit" {
-        let k = body
-            .kind
-            .clone()
-            .ok_or_else(|| ApiError::bad_request("an org unit needs a `kind`"))?;
-        attributes.push(("kind".into(), Value::Str(k)));
-    }
-    for (k, v) in body.attributes.iter().flatten() {
-        let value = super::json_scalar(&format!("attribute `{k}`"), v)?;
-        if k == "kind" && ty_id == "org_unit" {
-            return Err(ApiError::bad_request(
-                "give an org unit's kind as `kind`, not as an attribute",
-            ));
-        }
-        attributes.push((k.clone(), value));
-    }
-    let mut rels: Vec<(String, Option<Vec<String>>)> = Vec::new();
-    let one = |v: &Option<String>| v.as_ref().map(|x| vec![x.clone()]);
-    for (field, value) in [
-        ("parent", one(&body.parent)),
-        ("org_unit", one(&body.org_unit)),
-        ("members", body.members.clone()),
-        ("supervisors", body.supervisors.clone()),
-    ] {
-        if kind.fields.contains(&field) {
-            rels.push((field.to_owned(), value));
-        }
-    }
-    for (name, targets) in body.relations.iter().flatten() {
-        if kind.fields.contains(&name.as_str()) {
-            return Err(ApiError::bad_request(format!(
-                "give `{name}` as its own field, not in `relations`"
-            )));
-        }
-        rels.push((name.clone(), Some(targets.clone())));
-    }
-    let def = p.types.get(ty);
-    for (name, targets) in &rels {
-        let Some(r) = def.and_then(|d| d.relation(name).and_then(|i| d.relations.get(i))) else {
-            return Err(ApiError::bad_request(format!(
-                "`{ty_id}` has no relation `{name}`"
-            )));
-        };
-        if r.inverse.is_some() {
-            return Err(ApiError::bad_request(format!(
-                "`{name}` of a {ty_id} is computed; write the relation it inverts"
-            )));
-        }
-        for t in targets.iter().flatten() {
-            valid_id(t, name)?;
-        }
-    }
-    Ok((
-        Change::UpsertEntity {
-            ty: ty_id,
-            id: id.to_owned(),
-            name: body.name.clone(),
-            attributes,
-        },
-        rels,
-    ))
-}
-
-/// Tuple changes that make relation `name` of `ty:id` hold exactly `want` (None = clear).
-fn relation_diff(
-    p: &Profile,
-    ty: TypeId,
-    id: &str,
-    existing: Option<&Entity>,
-    name: &str,
-    want: Option<&Vec<String>>,
-) -> Vec<Change> {
-    let ty_id = p.types.get(ty).map_or("", |t| t.id.as_str());
-    let stype = p
-        .types
-        .get(ty)
-        .and_then(|d| d.relation(name).and_then(|i| d.relations.get(i)))
-        .and_then(|r| p.types.get(r.target))
-        .map_or("", |t| t.id.as_str());
-    let have: Vec<String> = existing
-        .and_then(|e| e.relations.iter().find(|(r, _)| r == name))
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    let want: Vec<String> = want.cloned().unwrap_or_default();
-    let tuple = |sid: &String| Tuple {
-        rtype: ty_id.to_owned(),
-        rid: id.to_owned(),
-        relation: name.to_owned(),
-        stype: stype.to_owned(),
-        sid: sid.clone(),
-    };
-    let mut out: Vec<Change> = have
+/// The engine's draft of a body: attributes as scalar values.
+fn draft(body: EntityBody) -> ApiResult<EntityDraft> {
+    let attributes = body
+        .attributes
         .iter()
-        .filter(|h| !want.contains(h))
-        .map(|h| Change::DeleteRelation(tuple(h)))
-        .collect();
-    out.extend(
-        want.iter()
-            .filter(|w| !have.contains(w))
-            .map(|w| Change::PutRelation(tuple(w))),
-    );
-    out
+        .flatten()
+        .map(|(k, v)| {
+            Ok((
+                k.clone(),
+                super::json_scalar(&format!("attribute `{k}`"), v)?,
+            ))
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(EntityDraft {
+        name: body.name,
+        kind: body.kind,
+        parent: body.parent,
+        org_unit: body.org_unit,
+        members: body.members,
+        supervisors: body.supervisors,
+        relations: body.relations,
+        attributes,
+    })
 }
 
 async fn list(
     s: Arc<AppState>,
     caller: Caller,
     tenant: String,
-    kind: &Kind,
-    resource_type: Option<String>,
+    kind: EntityKind,
     q: ReadQuery,
 ) -> ApiResult<Json<EntityList>> {
     let t = tenant_for(&s, &caller, &tenant)?;
-    let cur = t.at_least(q.at_least_revision, REVISION_WAIT).await?;
-    let (_, ty) = type_of(&cur.profile, kind, resource_type.as_deref())?;
+    let cur = t.at_least(q.at_least_revision).await?;
+    let (_, ty) = kind.type_in(&cur.profile)?;
     // By id, as documented: the state in memory keeps write order, the store loads by id,
     // and the same state must read the same before and after a restart.
     let mut items: Vec<EntityView> = cur
@@ -346,36 +181,30 @@ async fn get(
     s: Arc<AppState>,
     caller: Caller,
     tenant: String,
-    kind: &Kind,
-    resource_type: Option<String>,
+    kind: EntityKind,
     id: String,
     q: ReadQuery,
 ) -> ApiResult<Json<EntityView>> {
     let t = tenant_for(&s, &caller, &tenant)?;
     valid_id(&id, "entity")?;
-    let cur = t.at_least(q.at_least_revision, REVISION_WAIT).await?;
-    let (_, ty) = type_of(&cur.profile, kind, resource_type.as_deref())?;
+    let cur = t.at_least(q.at_least_revision).await?;
+    let (_, ty) = kind.type_in(&cur.profile)?;
     cur.mem
         .entity(&ty, &id)
         .map(|e| Json(view(&cur.profile, &cur.snapshot, e)))
         .ok_or_else(|| ApiError::not_found(format!("unknown {ty} `{id}`")))
 }
 
-/// Creates (`create = true`, 409 if it exists) or replaces an entity.
+/// Creates (`path_id` absent: 409 if it exists) or replaces an entity.
 async fn upsert(
     s: Arc<AppState>,
     caller: Caller,
     tenant: String,
-    kind: &Kind,
-    resource_type: Option<String>,
-    mode: Mode,
+    kind: EntityKind,
+    path_id: Option<String>,
     body: EntityBody,
 ) -> ApiResult<(StatusCode, Json<WriteResponse>)> {
-    let (path_id, create) = match mode {
-        Mode::Create => (None, true),
-        Mode::Replace(id) => (Some(id), false),
-    };
-    let t = tenant_for(&s, &caller, &tenant)?;
+    tenant_for(&s, &caller, &tenant)?;
     let id = match (&path_id, &body.id) {
         (Some(p), Some(b)) if p != b => {
             return Err(ApiError::bad_request(format!(
@@ -386,131 +215,23 @@ async fn upsert(
         (None, Some(b)) => b.clone(),
         (None, None) => return Err(ApiError::bad_request("missing `id`")),
     };
-    valid_id(&id, "entity")?;
-    let cur = t.current();
-    let (ty, ty_name) = type_of(&cur.profile, kind, resource_type.as_deref())?;
-    let existing = cur.mem.entity(&ty_name, &id);
-    if create && existing.is_some() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "exists",
-            format!("{ty_name} `{id}` already exists"),
-        ));
-    }
-    if existing.is_some() {
-        authorize(
-            &cur.snapshot,
-            &caller,
-            kind.write_op,
-            Some(Subject { ty, id: &id }),
-            now(),
-        )?;
-    }
-    let (upsert, rels) = parse_body(&cur.profile, kind, ty, &id, &body)?;
-    let mut changes = vec![upsert];
-    for (name, want) in &rels {
-        // On update, a relation field left out keeps its value; on create, it starts empty.
-        if want.is_none() && !create && existing.is_some() {
-            continue;
-        }
-        changes.extend(relation_diff(
-            &cur.profile,
-            ty,
-            &id,
-            existing,
-            name,
-            want.as_ref(),
-        ));
-    }
-    let op = kind.write_op;
-    let time = now();
-    let rev = t
-        .write(
-            s.store.as_ref(),
-            changes,
-            &caller.actor(),
-            None,
-            time,
-            |locked, _, candidate| {
-                // The changes were computed from `existing`; under the write lock, refuse
-                // them if the entity was created or changed meanwhile.
-                let now_there = locked.mem.entity(&ty_name, &id);
-                if create && now_there.is_some() {
-                    return Err(ApiError::new(
-                        StatusCode::CONFLICT,
-                        "exists",
-                        format!("{ty_name} `{id}` already exists"),
-                    ));
-                }
-                if now_there != existing {
-                    return Err(ApiError::conflict(format!(
-                        "{ty_name} `{id}` changed while this request was handled; read it again and retry"
-                    )));
-                }
-                authorize(candidate, &caller, op, Some(Subject { ty, id: &id }), time)
-            },
-        )
-        .await?;
-    s.saw_revision(&t.id, rev);
-    Ok((
-        if existing.is_some() {
-            StatusCode::OK
-        } else {
-            StatusCode::CREATED
-        },
-        Json(WriteResponse { revision: rev }),
-    ))
+    let cmd = UpsertEntity {
+        kind,
+        id,
+        create: path_id.is_none(),
+        draft: draft(body)?,
+    };
+    write(&s, &caller, &tenant, &cmd).await
 }
 
 async fn delete(
     s: Arc<AppState>,
     caller: Caller,
     tenant: String,
-    kind: &Kind,
-    resource_type: Option<String>,
+    kind: EntityKind,
     id: String,
-) -> ApiResult<Json<WriteResponse>> {
-    let t = tenant_for(&s, &caller, &tenant)?;
-    valid_id(&id, "entity")?;
-    let cur = t.current();
-    let (ty, ty_name) = type_of(&cur.profile, kind, resource_type.as_deref())?;
-    if cur.mem.entity(&ty_name, &id).is_none() {
-        return Err(ApiError::not_found(format!("unknown {ty_name} `{id}`")));
-    }
-    authorize(
-        &cur.snapshot,
-        &caller,
-        kind.delete_op,
-        Some(Subject { ty, id: &id }),
-        now(),
-    )?;
-    let mut changes = vec![Change::DeleteEntity {
-        ty: ty_name.clone(),
-        id: id.clone(),
-    }];
-    if ty_name == "user" {
-        for a in cur
-            .mem
-            .state
-            .assignments
-            .iter()
-            .filter(|a| a.principal == id)
-        {
-            changes.push(Change::DeleteAssignment { id: a.id.clone() });
-        }
-    }
-    let rev = t
-        .write(
-            s.store.as_ref(),
-            changes,
-            &caller.actor(),
-            None,
-            now(),
-            |_, _, _| Ok(()),
-        )
-        .await?;
-    s.saw_revision(&t.id, rev);
-    Ok(Json(WriteResponse { revision: rev }))
+) -> ApiResult<(StatusCode, Json<WriteResponse>)> {
+    write(&s, &caller, &tenant, &DeleteEntity { kind, id }).await
 }
 
 macro_rules! kind_routes {
@@ -518,33 +239,33 @@ macro_rules! kind_routes {
         #[doc = concat!("Lists ", $path, ".")]
         #[utoipa::path(get, path = concat!("/v1/tenants/{tenant}/", $path), params(("tenant" = String, Path,), ReadQuery), responses((status = 200, body = EntityList)), security(("bearer" = [])))]
         pub async fn $list(State(s): State<Arc<AppState>>, caller: Caller, ApiPath(tenant): ApiPath<String>, ApiQuery(q): ApiQuery<ReadQuery>) -> ApiResult<Json<EntityList>> {
-            list(s, caller, tenant, &$kind, None, q).await
+            list(s, caller, tenant, $kind, q).await
         }
         #[doc = concat!("Creates one of ", $path, ".")]
         #[utoipa::path(post, path = concat!("/v1/tenants/{tenant}/", $path), params(("tenant" = String, Path,)), request_body = EntityBody, responses((status = 201, body = WriteResponse), (status = 400, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)), security(("bearer" = [])))]
         pub async fn $create(State(s): State<Arc<AppState>>, caller: Caller, ApiPath(tenant): ApiPath<String>, ApiJson(body): ApiJson<EntityBody>) -> ApiResult<(StatusCode, Json<WriteResponse>)> {
-            upsert(s, caller, tenant, &$kind, None, Mode::Create, body).await
+            upsert(s, caller, tenant, $kind, None, body).await
         }
         #[doc = concat!("One of ", $path, ".")]
         #[utoipa::path(get, path = concat!("/v1/tenants/{tenant}/", $path, "/{id}"), params(("tenant" = String, Path,), ("id" = String, Path,), ReadQuery), responses((status = 200, body = EntityView), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = [])))]
         pub async fn $get(State(s): State<Arc<AppState>>, caller: Caller, ApiPath((tenant, id)): ApiPath<(String, String)>, ApiQuery(q): ApiQuery<ReadQuery>) -> ApiResult<Json<EntityView>> {
-            get(s, caller, tenant, &$kind, None, id, q).await
+            get(s, caller, tenant, $kind, id, q).await
         }
         #[doc = concat!("Creates or replaces one of ", $path, ".")]
         #[utoipa::path(put, path = concat!("/v1/tenants/{tenant}/", $path, "/{id}"), params(("tenant" = String, Path,), ("id" = String, Path,)), request_body = EntityBody, responses((status = 200, body = WriteResponse), (status = 403, body = crate::error::ErrorBody)), security(("bearer" = [])))]
         pub async fn $put(State(s): State<Arc<AppState>>, caller: Caller, ApiPath((tenant, id)): ApiPath<(String, String)>, ApiJson(body): ApiJson<EntityBody>) -> ApiResult<(StatusCode, Json<WriteResponse>)> {
-            upsert(s, caller, tenant, &$kind, None, Mode::Replace(id), body).await
+            upsert(s, caller, tenant, $kind, Some(id), body).await
         }
         #[doc = concat!("Deletes one of ", $path, " and its relation tuples.")]
         #[utoipa::path(delete, path = concat!("/v1/tenants/{tenant}/", $path, "/{id}"), params(("tenant" = String, Path,), ("id" = String, Path,)), responses((status = 200, body = WriteResponse), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = [])))]
-        pub async fn $delete(State(s): State<Arc<AppState>>, caller: Caller, ApiPath((tenant, id)): ApiPath<(String, String)>) -> ApiResult<Json<WriteResponse>> {
-            delete(s, caller, tenant, &$kind, None, id).await
+        pub async fn $delete(State(s): State<Arc<AppState>>, caller: Caller, ApiPath((tenant, id)): ApiPath<(String, String)>) -> ApiResult<(StatusCode, Json<WriteResponse>)> {
+            delete(s, caller, tenant, $kind, id).await
         }
     };
 }
 
 kind_routes!(
-    USERS,
+    EntityKind::User,
     "users",
     list_users,
     create_user,
@@ -553,7 +274,7 @@ kind_routes!(
     delete_user
 );
 kind_routes!(
-    GROUPS,
+    EntityKind::Group,
     "groups",
     list_groups,
     create_group,
@@ -562,7 +283,7 @@ kind_routes!(
     delete_group
 );
 kind_routes!(
-    ORG_UNITS,
+    EntityKind::OrgUnit,
     "org-units",
     list_org_units,
     create_org_unit,
@@ -571,7 +292,7 @@ kind_routes!(
     delete_org_unit
 );
 kind_routes!(
-    QUEUES,
+    EntityKind::Queue,
     "queues",
     list_queues,
     create_queue,
@@ -588,7 +309,7 @@ pub async fn list_resources(
     ApiPath((tenant, ty)): ApiPath<(String, String)>,
     ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> ApiResult<Json<EntityList>> {
-    list(s, caller, tenant, &RESOURCES, Some(ty), q).await
+    list(s, caller, tenant, EntityKind::Resource(ty), q).await
 }
 
 /// One resource.
@@ -599,7 +320,7 @@ pub async fn get_resource(
     ApiPath((tenant, ty, id)): ApiPath<(String, String, String)>,
     ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> ApiResult<Json<EntityView>> {
-    get(s, caller, tenant, &RESOURCES, Some(ty), id, q).await
+    get(s, caller, tenant, EntityKind::Resource(ty), id, q).await
 }
 
 /// Creates or replaces a resource (its name, attributes and the relations given).
@@ -610,16 +331,7 @@ pub async fn put_resource(
     ApiPath((tenant, ty, id)): ApiPath<(String, String, String)>,
     ApiJson(body): ApiJson<EntityBody>,
 ) -> ApiResult<(StatusCode, Json<WriteResponse>)> {
-    upsert(
-        s,
-        caller,
-        tenant,
-        &RESOURCES,
-        Some(ty),
-        Mode::Replace(id),
-        body,
-    )
-    .await
+    upsert(s, caller, tenant, EntityKind::Resource(ty), Some(id), body).await
 }
 
 /// Deletes a resource and its relation tuples.
@@ -628,6 +340,6 @@ pub async fn delete_resource(
     State(s): State<Arc<AppState>>,
     caller: Caller,
     ApiPath((tenant, ty, id)): ApiPath<(String, String, String)>,
-) -> ApiResult<Json<WriteResponse>> {
-    delete(s, caller, tenant, &RESOURCES, Some(ty), id).await
+) -> ApiResult<(StatusCode, Json<WriteResponse>)> {
+    delete(s, caller, tenant, EntityKind::Resource(ty), id).await
 }

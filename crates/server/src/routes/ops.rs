@@ -1,4 +1,5 @@
-//! Operational endpoints: health, metrics, the OpenAPI description, and the JSON 404.
+//! Operational endpoints: health and metrics; the OpenAPI document's frame; the JSON
+//! 404 and 405.
 
 use std::sync::Arc;
 
@@ -8,78 +9,72 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
-/// The OpenAPI description, generated from the handlers.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "rolecall", description = "Access control for contact centers. Every write answers with the tenant's new revision; every read accepts `at_least_revision`. Errors are `{\"error\": {\"code\", \"message\"}}`."),
-    paths(
-        super::tenants::create, super::tenants::list, super::tenants::get_one, super::tenants::catalog, super::tenants::changes,
-        super::roles::list, super::roles::create, super::roles::get_one, super::roles::update, super::roles::delete,
-        super::entities::list_users, super::entities::create_user, super::entities::get_user, super::entities::put_user, super::entities::delete_user,
-        super::entities::list_groups, super::entities::create_group, super::entities::get_group, super::entities::put_group, super::entities::delete_group,
-        super::entities::list_org_units, super::entities::create_org_unit, super::entities::get_org_unit, super::entities::put_org_unit, super::entities::delete_org_unit,
-        super::entities::list_queues, super::entities::create_queue, super::entities::get_queue, super::entities::put_queue, super::entities::delete_queue,
-        super::entities::list_resources, super::entities::get_resource, super::entities::put_resource, super::entities::delete_resource,
-        super::assignments::list, super::assignments::create, super::assignments::get_one, super::assignments::delete,
-        super::relations::write, super::relations::read,
-        super::settings::get_all, super::settings::put,
-        super::decisions::check, super::decisions::check_batch, super::decisions::explain, super::decisions::permissions,
-        super::tokens::create, super::tokens::list, super::tokens::revoke,
-        super::audit::list, super::audit::verify,
-        super::sod::list, super::sod::put, super::sod::delete, super::sod::violations,
-        super::lookup::subjects, super::lookup::resources, super::lookup::impact,
-        super::whoami::whoami,
-        healthz, metrics,
-    ),
     modifiers(&Bearer)
 )]
-pub struct ApiDoc;
+struct ApiDoc;
 
 struct Bearer;
 
 impl utoipa::Modify for Bearer {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        if let Some(c) = openapi.components.as_mut() {
-            c.add_security_scheme(
-                "bearer",
-                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-            );
-        }
+        let c = openapi
+            .components
+            .get_or_insert_with(utoipa::openapi::Components::new);
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
-/// Liveness: 200 when the server answers.
-#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "ok")))]
-pub async fn healthz(State(s): State<Arc<AppState>>) -> impl IntoResponse {
-    let tenants = s.tenants.read().map(|t| t.len()).unwrap_or(0);
-    Json(serde_json::json!({"status": "ok", "backend": s.store.backend(), "tenants": tenants}))
+/// The document the routes' descriptions are added to: title, description, bearer
+/// authentication.
+pub(super) fn base_document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
 }
 
-/// Prometheus text metrics.
+pub(super) fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(metrics))
+}
+
+/// Liveness, the backend and the number of tenants.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "ok")))]
+pub async fn healthz(State(s): State<Arc<AppState>>) -> impl IntoResponse {
+    let tenants = s.engine.tenants().len();
+    Json(
+        serde_json::json!({"status": "ok", "backend": s.engine.store().backend(), "tenants": tenants}),
+    )
+}
+
+/// Prometheus metrics.
 #[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text exposition")))]
 pub async fn metrics(State(s): State<Arc<AppState>>) -> impl IntoResponse {
+    for t in s.engine.tenants() {
+        s.metrics.saw_revision(&t.id, t.current().revision);
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         s.metrics.render(),
     )
 }
 
-/// `/openapi.json`.
-pub async fn openapi() -> impl IntoResponse {
-    Json(ApiDoc::openapi())
-}
-
-/// Unknown routes.
+/// The JSON 404 of every unknown path.
 pub async fn not_found() -> ApiError {
     ApiError::not_found("no such endpoint; see /openapi.json")
 }
 
-/// A known route asked with a method it does not serve (the `Allow` header lists those
-/// it does).
+/// The JSON 405 of a known path with another method.
 pub async fn method_not_allowed(method: axum::http::Method) -> ApiError {
     ApiError::new(
         axum::http::StatusCode::METHOD_NOT_ALLOWED,

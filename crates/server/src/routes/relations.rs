@@ -5,17 +5,24 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use rolecall_store::{Change, Tuple};
+use axum::http::StatusCode;
+use rolecall_engine::commands::relation::split_ref;
+use rolecall_engine::commands::{TupleRef, WriteRelations};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::{ApiJson, ApiPath, ApiQuery, REVISION_WAIT, WriteResponse, tenant_for, valid_id};
-use crate::app::{AppState, now};
+use super::{WriteResponse, tenant_for, write};
 use crate::auth::Caller;
-use crate::authz::authorize;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::state::AppState;
 
-/// `resource#relation@subject`, written as three fields.
+pub(super) fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new().routes(routes!(read, write_tuples))
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TupleBody {
@@ -60,96 +67,29 @@ pub struct RelationList {
     pub revision: u64,
 }
 
-fn split(s: &str, what: &str) -> ApiResult<(String, String)> {
-    let (t, id) = s
-        .split_once(':')
-        .ok_or_else(|| ApiError::bad_request(format!("{what} `{s}` must be TYPE:ID")))?;
-    valid_id(t, "type")?;
-    valid_id(id, what)?;
-    Ok((t.to_owned(), id.to_owned()))
-}
-
-fn tuple(p: &rolecall_core::Profile, b: &TupleBody, i: usize, list: &str) -> ApiResult<Tuple> {
-    let at = |m: String| ApiError::invalid(format!("{list}[{i}]: {m}"));
-    let (rtype, rid) = split(&b.resource, "resource")?;
-    let (stype, sid) = split(&b.subject, "subject")?;
-    let ty = p
-        .type_id(&rtype)
-        .ok_or_else(|| at(format!("unknown resource type `{rtype}`")))?;
-    let def = p.types.get(ty).ok_or_else(|| at("type".into()))?;
-    let rel = def
-        .relation(&b.relation)
-        .and_then(|r| def.relations.get(r))
-        .ok_or_else(|| at(format!("`{rtype}` has no relation `{}`", b.relation)))?;
-    if rel.inverse.is_some() {
-        return Err(at(format!(
-            "`{rtype}.{}` is computed; write the relation it inverts",
-            b.relation
-        )));
-    }
-    let target = p.types.get(rel.target).map_or("?", |t| t.id.as_str());
-    if target != stype {
-        return Err(at(format!(
-            "`{rtype}.{}` points to `{target}`, not `{stype}`",
-            b.relation
-        )));
-    }
-    Ok(Tuple {
-        rtype,
-        rid,
+fn tuple_ref(b: &TupleBody) -> TupleRef {
+    TupleRef {
+        resource: b.resource.clone(),
         relation: b.relation.clone(),
-        stype,
-        sid,
-    })
+        subject: b.subject.clone(),
+    }
 }
 
-/// Writes and deletes tuples in one transaction.
+/// Writes and deletes tuples as one revision.
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/relations", params(("tenant" = String, Path,)), request_body = RelationWrite, responses((status = 200, body = WriteResponse), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
-pub async fn write(
+pub async fn write_tuples(
     State(s): State<Arc<AppState>>,
     caller: Caller,
     ApiPath(tenant): ApiPath<String>,
     ApiJson(body): ApiJson<RelationWrite>,
-) -> ApiResult<Json<WriteResponse>> {
-    let t = tenant_for(&s, &caller, &tenant)?;
-    let n = body.writes.len() + body.deletes.len();
-    let limit = s.config.relation_batch_limit;
-    if n > limit {
-        return Err(ApiError::bad_request(format!(
-            "{n} tuples in one call; the limit is {limit}"
-        )));
-    }
-    if n == 0 {
-        return Err(ApiError::bad_request(
-            "nothing to write: `writes` and `deletes` are empty",
-        ));
-    }
-    let cur = t.current();
-    authorize(&cur.snapshot, &caller, "relations.write", None, now())?;
-    let mut changes = Vec::with_capacity(n);
-    for (i, w) in body.writes.iter().enumerate() {
-        changes.push(Change::PutRelation(tuple(&cur.profile, w, i, "writes")?));
-    }
-    for (i, d) in body.deletes.iter().enumerate() {
-        changes.push(Change::DeleteRelation(tuple(
-            &cur.profile,
-            d,
-            i,
-            "deletes",
-        )?));
-    }
-    let rev = t
-        .write(
-            s.store.as_ref(),
-            changes,
-            &caller.actor(),
-            body.if_revision,
-            now(),
-            |_, _, _| Ok(()),
-        )
-        .await?;
-    s.saw_revision(&t.id, rev);
-    Ok(Json(WriteResponse { revision: rev }))
+) -> ApiResult<(StatusCode, Json<WriteResponse>)> {
+    let cmd = WriteRelations {
+        writes: body.writes.iter().map(tuple_ref).collect(),
+        deletes: body.deletes.iter().map(tuple_ref).collect(),
+        if_revision: body.if_revision,
+        limit: s.config.relation_batch_limit,
+    };
+    write(&s, &caller, &tenant, &cmd).await
 }
 
 /// The tuples of one resource.
@@ -161,8 +101,8 @@ pub async fn read(
     ApiQuery(q): ApiQuery<RelationQuery>,
 ) -> ApiResult<Json<RelationList>> {
     let t = tenant_for(&s, &caller, &tenant)?;
-    let (ty, id) = split(&q.resource, "resource")?;
-    let cur = t.at_least(q.at_least_revision, REVISION_WAIT).await?;
+    let (ty, id) = split_ref(&q.resource, "resource")?;
+    let cur = t.at_least(q.at_least_revision).await?;
     let p = &cur.profile;
     let e = cur
         .mem

@@ -5,16 +5,22 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use rolecall_core::profile::{Value, ValueType};
-use rolecall_store::Change;
+use axum::http::StatusCode;
+use rolecall_engine::commands::SetSettings;
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::{ApiJson, ApiPath, ApiQuery, REVISION_WAIT, ReadQuery, WriteResponse, tenant_for};
-use crate::app::{AppState, now};
+use super::{ReadQuery, WriteResponse, tenant_for, write};
 use crate::auth::Caller;
-use crate::authz::authorize;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::state::AppState;
+
+pub(super) fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new().routes(routes!(get_all, put))
+}
 
 /// One setting.
 #[derive(Debug, Serialize, ToSchema)]
@@ -52,7 +58,7 @@ pub async fn get_all(
     ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> ApiResult<Json<SettingList>> {
     let t = tenant_for(&s, &caller, &tenant)?;
-    let cur = t.at_least(q.at_least_revision, REVISION_WAIT).await?;
+    let cur = t.at_least(q.at_least_revision).await?;
     let settings = cur
         .profile
         .settings
@@ -87,68 +93,6 @@ pub async fn put(
     caller: Caller,
     ApiPath(tenant): ApiPath<String>,
     ApiJson(body): ApiJson<BTreeMap<String, serde_json::Value>>,
-) -> ApiResult<Json<WriteResponse>> {
-    let t = tenant_for(&s, &caller, &tenant)?;
-    let cur = t.current();
-    authorize(&cur.snapshot, &caller, "settings.write", None, now())?;
-    let changes = changes(&cur, &body)?;
-    let rev = t
-        .write(
-            s.store.as_ref(),
-            changes,
-            &caller.actor(),
-            None,
-            now(),
-            |_, _, _| Ok(()),
-        )
-        .await?;
-    s.saw_revision(&t.id, rev);
-    Ok(Json(WriteResponse { revision: rev }))
-}
-
-/// The changes a settings body describes, validated against the profile.
-pub(crate) fn changes(
-    cur: &crate::tenant::Current,
-    body: &BTreeMap<String, serde_json::Value>,
-) -> ApiResult<Vec<Change>> {
-    if body.is_empty() {
-        return Err(ApiError::bad_request("no setting given"));
-    }
-    let mut changes = Vec::new();
-    for (k, v) in body {
-        let d = cur
-            .profile
-            .settings
-            .iter()
-            .find(|d| d.id == *k)
-            .ok_or_else(|| {
-                let known: Vec<&str> = cur.profile.settings.iter().map(|d| d.id.as_str()).collect();
-                ApiError::invalid(format!(
-                    "unknown setting `{k}`; this profile has: {}",
-                    if known.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        known.join(", ")
-                    }
-                ))
-            })?;
-        let value = match (d.ty, v) {
-            (ValueType::Bool, serde_json::Value::Bool(b)) => Value::Bool(*b),
-            (ValueType::Int, serde_json::Value::Number(n)) if n.is_i64() => {
-                Value::Int(n.as_i64().unwrap_or_default())
-            }
-            (ValueType::Str, serde_json::Value::String(x)) => Value::Str(x.clone()),
-            _ => {
-                return Err(ApiError::invalid(format!(
-                    "setting `{k}` takes a {}, not {v}",
-                    d.ty.name()
-                )));
-            }
-        };
-        changes.push(Change::SetSetting {
-            key: k.clone(),
-            value,
-        });
-    }
-    Ok(changes)
+) -> ApiResult<(StatusCode, Json<WriteResponse>)> {
+    write(&s, &caller, &tenant, &SetSettings(body)).await
 }

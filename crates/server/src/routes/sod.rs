@@ -5,20 +5,27 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use rolecall_core::profile::SodRule;
-use rolecall_store::Change;
+use rolecall_engine::commands::{DeleteSodRule, PutSodRule};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::{
-    ApiJson, ApiPath, ApiQuery, REVISION_WAIT, ReadQuery, WriteResponse, tenant_for, valid_id,
-};
-use crate::app::{AppState, now};
+use super::{ReadQuery, WriteResponse, tenant_for, write};
 use crate::auth::Caller;
-use crate::authz::authorize;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::state::AppState;
 
-/// A rule: privileges (`Name` or `Name: Level`) and roles no one may hold together.
+pub(super) fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(list, put))
+        .routes(routes!(delete))
+        .routes(routes!(violations))
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SodRuleBody {
@@ -77,6 +84,7 @@ fn body(r: &SodRule) -> SodRuleBody {
 }
 
 /// The separation-of-duty rules.
+/// The profile's rules and the tenant's own.
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/sod-rules", params(("tenant" = String, Path,), ReadQuery), responses((status = 200, body = SodRules)), security(("bearer" = [])))]
 pub async fn list(
     State(s): State<Arc<AppState>>,
@@ -85,7 +93,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> ApiResult<Json<SodRules>> {
     let t = tenant_for(&s, &caller, &tenant)?;
-    let cur = t.at_least(q.at_least_revision, REVISION_WAIT).await?;
+    let cur = t.at_least(q.at_least_revision).await?;
     Ok(Json(SodRules {
         profile: cur.profile.separation_of_duty.iter().map(body).collect(),
         tenant: cur.mem.state.sod_rules.iter().map(body).collect(),
@@ -93,48 +101,21 @@ pub async fn list(
     }))
 }
 
-/// Adds or replaces a tenant rule. Existing violations do not block it (list them
-/// with `/sod-violations`); new ones are refused from then on.
+/// Adds or replaces a tenant rule (one that may already be broken).
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/sod-rules", params(("tenant" = String, Path,)), request_body = SodRuleBody, responses((status = 200, body = WriteResponse), (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn put(
     State(s): State<Arc<AppState>>,
     caller: Caller,
     ApiPath(tenant): ApiPath<String>,
     ApiJson(b): ApiJson<SodRuleBody>,
-) -> ApiResult<Json<WriteResponse>> {
-    let t = tenant_for(&s, &caller, &tenant)?;
-    valid_id(&b.id, "rule")?;
-    let cur = t.current();
-    authorize(&cur.snapshot, &caller, "sod.write", None, now())?;
-    if cur.profile.separation_of_duty.iter().any(|r| r.id == b.id) {
-        return Err(ApiError::conflict(format!(
-            "rule `{}` belongs to the profile and cannot be replaced",
-            b.id
-        )));
-    }
+) -> ApiResult<(StatusCode, Json<WriteResponse>)> {
     let rule = SodRule {
         id: b.id,
         name: b.name,
         privileges: b.privileges,
         roles: b.roles,
     };
-    // A new rule may already be broken: that must not block adding it, so the write
-    // checks only violations the rule did not already have.
-    let rev = write_rule(&s, &caller, &t, Change::PutSodRule(rule)).await?;
-    Ok(Json(WriteResponse { revision: rev }))
-}
-
-async fn write_rule(
-    s: &AppState,
-    caller: &Caller,
-    t: &crate::tenant::Tenant,
-    change: Change,
-) -> ApiResult<u64> {
-    let rev = t
-        .write_allowing_existing_sod(s.store.as_ref(), vec![change], &caller.actor(), now())
-        .await?;
-    s.saw_revision(&t.id, rev);
-    Ok(rev)
+    write(&s, &caller, &tenant, &PutSodRule(rule)).await
 }
 
 /// Removes a tenant rule.
@@ -143,19 +124,11 @@ pub async fn delete(
     State(s): State<Arc<AppState>>,
     caller: Caller,
     ApiPath((tenant, id)): ApiPath<(String, String)>,
-) -> ApiResult<Json<WriteResponse>> {
-    let t = tenant_for(&s, &caller, &tenant)?;
-    valid_id(&id, "rule")?;
-    let cur = t.current();
-    authorize(&cur.snapshot, &caller, "sod.write", None, now())?;
-    if !cur.mem.state.sod_rules.iter().any(|r| r.id == id) {
-        return Err(ApiError::not_found(format!("unknown tenant rule `{id}`")));
-    }
-    let rev = write_rule(&s, &caller, &t, Change::DeleteSodRule { id }).await?;
-    Ok(Json(WriteResponse { revision: rev }))
+) -> ApiResult<(StatusCode, Json<WriteResponse>)> {
+    write(&s, &caller, &tenant, &DeleteSodRule(id)).await
 }
 
-/// Principals who hold every part of some rule now.
+/// Who breaks a rule now.
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/sod-violations", params(("tenant" = String, Path,), ReadQuery), responses((status = 200, body = Violations)), security(("bearer" = [])))]
 pub async fn violations(
     State(s): State<Arc<AppState>>,
@@ -164,11 +137,12 @@ pub async fn violations(
     ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> ApiResult<Json<Violations>> {
     let t = tenant_for(&s, &caller, &tenant)?;
-    let cur = t.at_least(q.at_least_revision, REVISION_WAIT).await?;
-    authorize(&cur.snapshot, &caller, "audit.read", None, now())?;
+    let cur = t.at_least(q.at_least_revision).await?;
+    let now = t.now();
+    rolecall_engine::authz::authorize(&cur.snapshot, &caller.0, "audit.read", None, now)?;
     let violations = cur
         .snapshot
-        .sod_violations(now())
+        .sod_violations(now)
         .into_iter()
         .map(|v| Violation {
             rule: v.rule,

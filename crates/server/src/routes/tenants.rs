@@ -4,15 +4,25 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use rolecall_store::NewTenant;
+use rolecall_engine::{ProfileSource, Tenant, TenantSpec};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::{ApiJson, ApiPath, ApiQuery, REVISION_WAIT, ReadQuery, tenant_for, valid_id};
-use crate::app::{AppState, now};
+use super::{ReadQuery, tenant_for, valid_id};
 use crate::auth::{Caller, Operator};
 use crate::error::{ApiError, ApiResult};
-use crate::tenant::Tenant;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::state::AppState;
+
+pub(super) fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get_one))
+        .routes(routes!(catalog))
+        .routes(routes!(changes))
+}
 
 /// Create a tenant from a shipped profile (by id) or from profile text.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -65,88 +75,32 @@ fn info(t: &Tenant) -> TenantInfo {
 #[utoipa::path(post, path = "/v1/tenants", request_body = CreateTenant, responses((status = 201, body = TenantInfo), (status = 400, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn create(
     State(s): State<Arc<AppState>>,
-    Operator(caller): Operator,
+    Operator(actor): Operator,
     ApiJson(body): ApiJson<CreateTenant>,
 ) -> ApiResult<(axum::http::StatusCode, Json<TenantInfo>)> {
     valid_id(&body.id, "tenant")?;
-    let (profile_id, text) = match (&body.profile, &body.profile_text) {
-        (Some(p), None) => {
-            let text = crate::profiles::shipped(p).ok_or_else(|| {
-                let known: Vec<&str> = crate::profiles::SHIPPED.iter().map(|(i, _)| *i).collect();
-                ApiError::bad_request(format!(
-                    "unknown profile `{p}`; shipped profiles: {}",
-                    known.join(", ")
-                ))
-            })?;
-            (p.clone(), text.to_owned())
-        }
-        (None, Some(text)) => {
-            let p = rolecall_core::load_profile("profile_text", text)
-                .map_err(|e| ApiError::invalid(format!("profile_text does not load: {e}")))?;
-            (p.id.clone(), text.clone())
-        }
+    let profile = match (body.profile, body.profile_text) {
+        (Some(p), None) => ProfileSource::Shipped(p),
+        (None, Some(text)) => ProfileSource::Text(text),
         _ => {
             return Err(ApiError::bad_request(
                 "give exactly one of `profile` (a shipped profile id) or `profile_text`",
             ));
         }
     };
-    if rolecall_core::load_profile(&profile_id, &text).is_err() {
-        return Err(ApiError::invalid(format!(
-            "profile `{profile_id}` does not load"
-        )));
-    }
-    if s.tenant(&body.id).is_ok() {
-        return Err(ApiError::new(
-            axum::http::StatusCode::CONFLICT,
-            "exists",
-            format!("tenant `{}` already exists", body.id),
-        ));
-    }
-    let new = NewTenant {
-        id: body.id.clone(),
-        name: body.name.clone().unwrap_or_else(|| body.id.clone()),
-        profile_id,
-        profile_text: text,
+    let spec = TenantSpec {
+        id: body.id,
+        name: body.name,
+        profile,
     };
-    s.store.create_tenant(&new, &caller.actor(), now()).await?;
-    let created = serde_json::json!({"name": new.name, "profile": new.profile_id});
-    let draft = rolecall_store::AuditDraft {
-        action: "tenant.create".into(),
-        target: format!("tenant:{}", new.id),
-        before: None,
-        after: Some(created.to_string()),
-    };
-    s.store
-        .append_audit(&new.id, &[draft], &caller.actor(), now())
-        .await?;
-    let record = s
-        .store
-        .get_tenant(&body.id)
-        .await?
-        .ok_or_else(|| ApiError::internal("tenant vanished after creation"))?;
-    let tenant = Tenant::load(s.store.as_ref(), record)
-        .await
-        .map_err(ApiError::internal)?;
-    let tenant = Arc::new(tenant);
-    s.tenants
-        .write()
-        .map_err(ApiError::internal)?
-        .insert(body.id.clone(), tenant.clone());
-    s.saw_revision(&body.id, tenant.current().revision);
+    let tenant = s.engine.create_tenant(&actor, spec).await?;
     Ok((axum::http::StatusCode::CREATED, Json(info(&tenant))))
 }
 
 /// Lists tenants (operator only).
 #[utoipa::path(get, path = "/v1/tenants", responses((status = 200, body = TenantList)), security(("bearer" = [])))]
 pub async fn list(State(s): State<Arc<AppState>>, _op: Operator) -> ApiResult<Json<TenantList>> {
-    let tenants = s
-        .tenants
-        .read()
-        .map_err(ApiError::internal)?
-        .values()
-        .map(|t| info(t))
-        .collect();
+    let tenants = s.engine.tenants().iter().map(|t| info(t)).collect();
     Ok(Json(TenantList { tenants }))
 }
 
@@ -159,7 +113,7 @@ pub async fn get_one(
     ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> ApiResult<Json<TenantInfo>> {
     let t = tenant_for(&s, &caller, &tenant)?;
-    t.at_least(q.at_least_revision, REVISION_WAIT).await?;
+    t.at_least(q.at_least_revision).await?;
     Ok(Json(info(&t)))
 }
 
@@ -237,7 +191,7 @@ pub async fn catalog(
     ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> ApiResult<Json<Catalog>> {
     let t = tenant_for(&s, &caller, &tenant)?;
-    let cur = t.at_least(q.at_least_revision, REVISION_WAIT).await?;
+    let cur = t.at_least(q.at_least_revision).await?;
     let sections = rolecall_core::profile::catalog::catalog(&cur.profile)
         .into_iter()
         .map(|sec| CatalogSection {
@@ -303,9 +257,13 @@ pub async fn changes(
     ApiQuery(q): ApiQuery<ChangesQuery>,
 ) -> ApiResult<Json<ChangeList>> {
     valid_id(&tenant, "tenant")?;
-    s.tenant(&tenant)?;
+    s.engine.tenant(&tenant)?;
     let limit = q.limit.unwrap_or(1000).min(10_000);
-    let rows = s.store.changes_since(&tenant, q.after, limit).await?;
+    let rows = s
+        .engine
+        .store()
+        .changes_since(&tenant, q.after, limit)
+        .await?;
     let changes = rows
         .into_iter()
         .map(|r| ChangeRow {

@@ -1,12 +1,22 @@
 //! `GET /v1/whoami`: what a token is (the console asks it after login).
 
+use std::sync::Arc;
+
 use axum::Json;
+use rolecall_engine::Actor;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::ApiQuery;
 use crate::auth::Caller;
 use crate::error::ApiResult;
+use crate::extract::ApiQuery;
+use crate::state::AppState;
+
+pub(super) fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new().routes(routes!(whoami))
+}
 
 /// Who a token acts as.
 #[derive(Debug, Serialize, ToSchema)]
@@ -29,14 +39,8 @@ pub struct NoQuery {}
 /// The caller: operator, or the tenant and user a tenant token acts as.
 #[utoipa::path(get, path = "/v1/whoami", responses((status = 200, body = WhoAmI), (status = 401, body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn whoami(caller: Caller, ApiQuery(_q): ApiQuery<NoQuery>) -> ApiResult<Json<WhoAmI>> {
-    Ok(Json(match caller {
-        Caller::Operator { token } => WhoAmI {
-            operator: true,
-            tenant: None,
-            principal: None,
-            token,
-        },
-        Caller::Tenant {
+    Ok(Json(match caller.0 {
+        Actor::User {
             tenant,
             principal,
             token,
@@ -45,6 +49,18 @@ pub async fn whoami(caller: Caller, ApiQuery(_q): ApiQuery<NoQuery>) -> ApiResul
             tenant: Some(tenant),
             principal: Some(principal),
             token,
+        },
+        Actor::Operator { token } => WhoAmI {
+            operator: true,
+            tenant: None,
+            principal: None,
+            token,
+        },
+        Actor::System { name } => WhoAmI {
+            operator: true,
+            tenant: None,
+            principal: None,
+            token: name.to_owned(),
         },
     }))
 }

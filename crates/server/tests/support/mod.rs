@@ -14,7 +14,10 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use reqwest::Method;
-use rolecall_server::{Config, build_state, ensure_operator_token, open_store, run};
+use std::sync::Arc;
+
+use rolecall_engine::{Engine, ManualClock, open_store};
+use rolecall_server::{AppState, Config, run};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
@@ -200,6 +203,8 @@ pub struct TestServer {
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _dir: TempDir,
+    /// The server's clock: it moves only when a test moves it.
+    pub clock: Arc<ManualClock>,
     /// Dropped last: after the server has been told to stop.
     pg: Option<PgSchema>,
 }
@@ -249,11 +254,23 @@ impl TestServer {
         };
         tweak(&mut config);
         let store = open_store(&url).await.unwrap();
-        let op = ensure_operator_token(&store)
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let clock = Arc::new(ManualClock::new(wall));
+        let engine = Engine::open_with_clock(store, config.engine_options(), clock.clone())
+            .await
+            .unwrap();
+        let op = engine
+            .ensure_operator_token()
             .await
             .unwrap()
             .expect("a fresh store mints the operator token");
-        let state = build_state(store, config).await.unwrap();
+        if config.demo {
+            engine.seed_demo().await.unwrap();
+        }
+        let state = AppState::new(engine, config).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
@@ -269,7 +286,20 @@ impl TestServer {
             shutdown: Some(tx),
             task: Some(task),
             _dir: dir,
+            clock,
             pg,
+        }
+    }
+
+    /// Now, by the server's clock (Unix seconds).
+    pub fn now(&self) -> i64 {
+        rolecall_engine::Clock::now(self.clock.as_ref())
+    }
+
+    /// Moves the server's clock to just after `t` (if it is not already past it).
+    pub fn advance_past(&self, t: i64) {
+        if self.now() <= t {
+            self.clock.set(t + 1);
         }
     }
 
@@ -528,34 +558,24 @@ pub const PUBLIC: &[&str] = &[
     "/console/{file}",
 ];
 
-/// The routes declared in `routes/mod.rs`, read from its source: every
-/// `.route("PATH", ...)` with the methods chained on it.
-pub fn routes_in_source() -> Vec<(String, String)> {
-    let src = include_str!("../../src/routes/mod.rs");
-    let body = src
-        .split_once("pub fn router()")
-        .map(|(_, b)| b)
-        .expect("routes/mod.rs has `pub fn router()`");
-    let body = body.split_once(".fallback(").map_or(body, |(b, _)| b);
-    let mut out = Vec::new();
-    for chunk in body.split(".route(").skip(1) {
-        let path = chunk
-            .split('"')
-            .nth(1)
-            .expect("a route path literal")
-            .to_owned();
-        let rest = chunk.split_once('"').unwrap().1.split_once('"').unwrap().1;
-        for m in ["get", "post", "put", "delete", "patch"] {
-            let needle = format!("{m}(");
-            let mut from = 0;
-            while let Some(i) = rest[from..].find(&needle) {
-                let at = from + i;
-                let before = rest[..at].chars().next_back();
-                // `get(` or `axum::routing::get(`, not `tokens::get_one(`.
-                if !before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
-                    out.push((m.to_uppercase(), path.clone()));
-                }
-                from = at + needle.len();
+/// The routes the server serves: every operation of its OpenAPI document (routed and
+/// described by one registration) plus the routes the router adds undescribed.
+pub fn routes_in_router() -> Vec<(String, String)> {
+    let doc = rolecall_server::routes::api().into_openapi();
+    let mut out: Vec<(String, String)> = rolecall_server::app::UNDESCRIBED
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    for (path, item) in &doc.paths.paths {
+        for (m, present) in [
+            ("GET", item.get.is_some()),
+            ("POST", item.post.is_some()),
+            ("PUT", item.put.is_some()),
+            ("DELETE", item.delete.is_some()),
+            ("PATCH", item.patch.is_some()),
+        ] {
+            if present {
+                out.push((m.to_owned(), path.clone()));
             }
         }
     }

@@ -262,6 +262,7 @@ pub(crate) async fn audit_filters_and_paging(s: &dyn Store) {
         to: Some(AT + 11),
         after_seq: Some(1),
         limit: 10,
+        ..all()
     };
     assert_eq!(q(f).await, [2]);
 
@@ -297,6 +298,46 @@ pub(crate) async fn audit_filters_and_paging(s: &dyn Store) {
         ..all()
     };
     assert_eq!(q(f).await, [7]);
+
+    // Newest first, paging backward with `before_seq`.
+    let back = |before_seq: Option<u64>, limit: u32| AuditFilter {
+        before_seq,
+        limit,
+        newest_first: true,
+        ..all()
+    };
+    assert_eq!(q(back(None, 3)).await, [9, 8, 7]);
+    assert_eq!(q(back(Some(7), 3)).await, [6, 5, 4]);
+    assert_eq!(q(back(Some(2), 3)).await, [1]);
+    assert_eq!(q(back(Some(1), 3)).await, Vec::<u64>::new());
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let got = q(back(before, 4)).await;
+        let Some(&last) = got.last() else { break };
+        seen.extend(got);
+        before = Some(last);
+    }
+    assert_eq!(seen, [9, 8, 7, 6, 5, 4, 3, 2, 1]);
+    // Both bounds, and a filter, newest first.
+    let f = AuditFilter {
+        actor: Some("alice".to_owned()),
+        after_seq: Some(1),
+        before_seq: Some(9),
+        newest_first: true,
+        ..all()
+    };
+    let alice_between: Vec<u64> = q(AuditFilter {
+        actor: Some("alice".to_owned()),
+        after_seq: Some(1),
+        before_seq: Some(9),
+        ..all()
+    })
+    .await
+    .into_iter()
+    .rev()
+    .collect();
+    assert_eq!(q(f).await, alice_between);
 }
 
 pub(crate) async fn audit_limit_defaults_and_caps(s: &dyn Store) {

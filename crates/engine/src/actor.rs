@@ -1,0 +1,63 @@
+//! Who acts: the operator, a user of one tenant, or the system itself (demo seeding).
+//! Every write and every management read is authorized for an [`Actor`].
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// The operator: manages tenants, may do anything.
+    Operator {
+        /// Token id.
+        token: String,
+    },
+    /// A user of one tenant, through one of its tokens.
+    User {
+        /// Tenant id.
+        tenant: String,
+        /// The user the token acts as.
+        principal: String,
+        /// Token id.
+        token: String,
+    },
+    /// rolecall itself (e.g. `demo` seeding); never reachable through a credential.
+    System {
+        /// What acts, recorded as the actor of its writes.
+        name: &'static str,
+    },
+}
+
+impl Actor {
+    /// The actor name recorded in the change log and the audit trail.
+    pub fn name(&self) -> String {
+        match self {
+            Actor::Operator { token } => format!("operator:{token}"),
+            Actor::User { principal, .. } => format!("user:{principal}"),
+            Actor::System { name } => (*name).to_owned(),
+        }
+    }
+
+    /// Whether authorization is bypassed (the operator and the system).
+    pub fn is_privileged(&self) -> bool {
+        matches!(self, Actor::Operator { .. } | Actor::System { .. })
+    }
+
+    /// The tenant user this actor is, if any.
+    pub fn principal(&self) -> Option<&str> {
+        match self {
+            Actor::User { principal, .. } => Some(principal),
+            _ => None,
+        }
+    }
+
+    /// Whether this actor is the tenant user `principal`.
+    pub fn is_user(&self, principal: &str) -> bool {
+        self.principal() == Some(principal)
+    }
+
+    /// The one tenant this actor is confined to (`None`: any).
+    pub fn tenant(&self) -> Option<&str> {
+        match self {
+            Actor::User { tenant, .. } => Some(tenant),
+            _ => None,
+        }
+    }
+}

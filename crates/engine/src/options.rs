@@ -1,0 +1,28 @@
+//! The engine's tunables, with defaults a public deployment can keep.
+
+use std::time::Duration;
+
+/// Limits and timings of an [`crate::Engine`].
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// How long a read naming `at_least_revision` waits for it before giving up.
+    pub revision_wait: Duration,
+    /// Most checks in one batch.
+    pub batch_limit: usize,
+    /// Most tuples in one relation write.
+    pub relation_batch_limit: usize,
+    /// A checkpoint of a tenant's state is stored every this many revisions (0: never),
+    /// so history reads replay at most this many revisions of the change log.
+    pub checkpoint_every: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            revision_wait: Duration::from_secs(2),
+            batch_limit: 1000,
+            relation_batch_limit: 1000,
+            checkpoint_every: 500,
+        }
+    }
+}

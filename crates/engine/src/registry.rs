@@ -1,0 +1,288 @@
+//! The [`Engine`]: every tenant in memory, loaded from the store at start, created and
+//! looked up here; credentials minted, revoked and authenticated here. A tenant user
+//! only ever finds its own tenant: any other answers "unknown tenant", as if it did not
+//! exist.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use rolecall_core::Profile;
+use rolecall_store::{AuditDraft, NewTenant, Store, TokenRecord};
+
+use crate::actor::Actor;
+use crate::clock::{Clock, SystemClock};
+use crate::error::{EngineError, EngineResult};
+use crate::options::Options;
+use crate::shared::Shared;
+use crate::tenant::Tenant;
+use crate::tokens::{self, TokenCache};
+
+/// Where a new tenant's profile comes from.
+#[derive(Debug, Clone)]
+pub enum ProfileSource {
+    /// A profile shipped with rolecall, by id.
+    Shipped(String),
+    /// A profile's TOML text.
+    Text(String),
+}
+
+/// A tenant to create.
+#[derive(Debug, Clone)]
+pub struct TenantSpec {
+    /// Id.
+    pub id: String,
+    /// Display name (default: the id).
+    pub name: Option<String>,
+    /// Its profile.
+    pub profile: ProfileSource,
+}
+
+/// A freshly minted token: its secret (shown once) and its record.
+#[derive(Debug, Clone)]
+pub struct Minted {
+    /// The secret.
+    pub secret: String,
+    /// The stored record (its hash only).
+    pub record: TokenRecord,
+}
+
+/// rolecall's engine: tenants, writes, credentials. Speaks no HTTP.
+#[derive(Debug)]
+pub struct Engine {
+    shared: Arc<Shared>,
+    tenants: RwLock<BTreeMap<String, Arc<Tenant>>>,
+}
+
+/// Checks an id from a path or body.
+pub fn valid_id(id: &str, what: &str) -> EngineResult<()> {
+    if rolecall_core::profile::valid_id(id) {
+        Ok(())
+    } else {
+        Err(EngineError::BadRequest(format!(
+            "invalid {what} id `{}`: use 1–200 letters, digits, `_`, `-`, `.` or `:`",
+            id.chars().take(60).collect::<String>()
+        )))
+    }
+}
+
+impl Engine {
+    /// An engine on `store` with the system clock, every stored tenant loaded.
+    pub async fn open(store: Arc<dyn Store>, options: Options) -> EngineResult<Arc<Engine>> {
+        Self::open_with_clock(store, options, Arc::new(SystemClock)).await
+    }
+
+    /// An engine on `store` reading time from `clock`, every stored tenant loaded.
+    pub async fn open_with_clock(
+        store: Arc<dyn Store>,
+        options: Options,
+        clock: Arc<dyn Clock>,
+    ) -> EngineResult<Arc<Engine>> {
+        let shared = Arc::new(Shared {
+            store,
+            clock,
+            options,
+            tokens: TokenCache::default(),
+        });
+        let mut tenants = BTreeMap::new();
+        for record in shared.store.list_tenants().await? {
+            let id = record.id.clone();
+            tenants.insert(id, Arc::new(Tenant::load(shared.clone(), record).await?));
+        }
+        Ok(Arc::new(Engine {
+            shared,
+            tenants: RwLock::new(tenants),
+        }))
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.shared.store
+    }
+
+    /// Now, by the engine's clock.
+    pub fn now(&self) -> i64 {
+        self.shared.clock.now()
+    }
+
+    /// The options.
+    pub fn options(&self) -> &Options {
+        &self.shared.options
+    }
+
+    /// Every tenant, by id.
+    pub fn tenants(&self) -> Vec<Arc<Tenant>> {
+        self.tenants
+            .read()
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// A tenant by id.
+    pub fn tenant(&self, id: &str) -> EngineResult<Arc<Tenant>> {
+        self.tenants
+            .read()
+            .map_err(EngineError::internal)?
+            .get(id)
+            .cloned()
+            .ok_or_else(|| EngineError::NotFound(format!("unknown tenant `{id}`")))
+    }
+
+    /// The tenant `actor` may use: the operator any, a tenant user only its own
+    /// (another tenant is reported as unknown, so existence does not leak).
+    pub fn tenant_for(&self, actor: &Actor, id: &str) -> EngineResult<Arc<Tenant>> {
+        valid_id(id, "tenant")?;
+        if let Some(own) = actor.tenant()
+            && own != id
+        {
+            return Err(EngineError::NotFound(format!("unknown tenant `{id}`")));
+        }
+        self.tenant(id)
+    }
+
+    /// Creates a tenant (operator or system only) with its audit entry, and loads it.
+    pub async fn create_tenant(
+        &self,
+        actor: &Actor,
+        spec: TenantSpec,
+    ) -> EngineResult<Arc<Tenant>> {
+        if !actor.is_privileged() {
+            return Err(EngineError::Forbidden(
+                "this needs the operator token".into(),
+            ));
+        }
+        valid_id(&spec.id, "tenant")?;
+        let (profile_id, text, profile) = resolve_profile(&spec.profile)?;
+        if self.tenant(&spec.id).is_ok() {
+            return Err(EngineError::Exists(format!(
+                "tenant `{}` already exists",
+                spec.id
+            )));
+        }
+        let new = NewTenant {
+            id: spec.id.clone(),
+            name: spec.name.unwrap_or_else(|| spec.id.clone()),
+            profile_id,
+            profile_text: text,
+        };
+        let created = serde_json::json!({"name": new.name, "profile": new.profile_id});
+        let draft = AuditDraft {
+            action: "tenant.create".into(),
+            target: format!("tenant:{}", new.id),
+            before: None,
+            after: Some(created.to_string()),
+        };
+        self.store()
+            .create_tenant_audited(&new, &[draft], &actor.name(), self.now())
+            .await?;
+        let record = self
+            .store()
+            .get_tenant(&new.id)
+            .await?
+            .ok_or_else(|| EngineError::internal("tenant vanished after creation"))?;
+        let tenant =
+            Arc::new(Tenant::load_with(self.shared.clone(), record, Arc::new(profile)).await?);
+        self.tenants
+            .write()
+            .map_err(EngineError::internal)?
+            .insert(new.id, tenant.clone());
+        Ok(tenant)
+    }
+
+    /// The actor holding `secret`, or `Unauthenticated`.
+    pub async fn authenticate(&self, secret: &str) -> EngineResult<Actor> {
+        tokens::authenticate(&self.shared.tokens, &self.shared.store, secret).await
+    }
+
+    /// Mints a token: for `principal` of `tenant`, or an operator token when both are
+    /// `None`. Audited in the tenant's trail in the same transaction.
+    pub async fn mint_token(
+        &self,
+        actor: &Actor,
+        tenant: Option<&str>,
+        principal: Option<&str>,
+    ) -> EngineResult<Minted> {
+        let (secret, record) = tokens::mint(tenant, principal, self.now());
+        let audit: Vec<AuditDraft> = match principal {
+            Some(p) if tenant.is_some() => vec![AuditDraft {
+                action: "token.create".into(),
+                target: format!("user:{p}"),
+                before: None,
+                after: Some(serde_json::json!({"token": record.id}).to_string()),
+            }],
+            _ => Vec::new(),
+        };
+        self.store()
+            .put_token_audited(&record, &audit, &actor.name(), self.now())
+            .await?;
+        Ok(Minted { secret, record })
+    }
+
+    /// Revokes token `id` of `tenant` (`None`: an operator token), audited in the same
+    /// transaction; `NotFound` when there is no such unrevoked token.
+    pub async fn revoke_token(
+        &self,
+        actor: &Actor,
+        tenant: Option<&str>,
+        record: &TokenRecord,
+    ) -> EngineResult<()> {
+        let id = &record.id;
+        let audit: Vec<AuditDraft> = if tenant.is_some() {
+            vec![AuditDraft {
+                action: "token.revoke".into(),
+                target: record
+                    .principal
+                    .as_ref()
+                    .map_or_else(|| format!("token:{id}"), |p| format!("user:{p}")),
+                before: Some(serde_json::json!({"token": id}).to_string()),
+                after: None,
+            }]
+        } else {
+            Vec::new()
+        };
+        let revoked = self
+            .store()
+            .revoke_token_audited(tenant, id, &audit, &actor.name(), self.now())
+            .await?;
+        self.shared.tokens.forget(id);
+        if revoked {
+            Ok(())
+        } else {
+            Err(EngineError::NotFound(format!("unknown token `{id}`")))
+        }
+    }
+
+    /// Creates the first operator token when there is none; returns its secret, to be
+    /// shown once.
+    pub async fn ensure_operator_token(&self) -> EngineResult<Option<String>> {
+        if !self.store().list_tokens(None).await?.is_empty() {
+            return Ok(None);
+        }
+        let m = self
+            .mint_token(&Actor::System { name: "bootstrap" }, None, None)
+            .await?;
+        Ok(Some(m.secret))
+    }
+}
+
+/// The id, text and loaded form of a tenant's profile.
+fn resolve_profile(source: &ProfileSource) -> EngineResult<(String, String, Profile)> {
+    match source {
+        ProfileSource::Shipped(p) => {
+            let text = crate::profiles::shipped(p).ok_or_else(|| {
+                let known: Vec<&str> = crate::profiles::SHIPPED.iter().map(|(i, _)| *i).collect();
+                EngineError::BadRequest(format!(
+                    "unknown profile `{p}`; shipped profiles: {}",
+                    known.join(", ")
+                ))
+            })?;
+            let profile = rolecall_core::load_profile(p, text)
+                .map_err(|_| EngineError::Invalid(format!("profile `{p}` does not load")))?;
+            Ok((p.clone(), text.to_owned(), profile))
+        }
+        ProfileSource::Text(text) => {
+            let profile = rolecall_core::load_profile("profile_text", text)
+                .map_err(|e| EngineError::Invalid(format!("profile_text does not load: {e}")))?;
+            Ok((profile.id.clone(), text.clone(), profile))
+        }
+    }
+}

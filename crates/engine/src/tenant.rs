@@ -1,0 +1,290 @@
+//! One tenant in memory: its current [`View`], swapped atomically on every write, and
+//! the lock that serializes its writes. Reads never lock; a write is planned, applied
+//! to a private copy of the state, validated by compiling the candidate snapshot,
+//! authorized against it, committed to the store with its audit entries in one
+//! transaction, and only then made visible.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use arc_swap::ArcSwap;
+use rolecall_core::{Change, MemState, Snapshot};
+use rolecall_store::{Store, TenantRecord};
+use tokio::sync::{Mutex, watch};
+
+use crate::actor::Actor;
+use crate::command::{Candidate, Command, SodCheck, Written};
+use crate::error::{EngineError, EngineResult};
+use crate::history::AsOfCache;
+use crate::shared::Shared;
+use crate::view::{View, describe};
+
+/// A tenant: its current view and the lock that serializes its writes.
+#[derive(Debug)]
+pub struct Tenant {
+    /// Id.
+    pub id: String,
+    pub(crate) shared: Arc<Shared>,
+    current: ArcSwap<View>,
+    /// Serializes writes, and keeps what lets a write mutate a state in place instead
+    /// of cloning the whole tenant.
+    write: Mutex<Writer>,
+    revision_tx: watch::Sender<u64>,
+    /// Snapshots of earlier revisions recently asked for.
+    pub(crate) as_of: AsOfCache,
+    /// The revision of the newest checkpoint stored by this process (0: none yet).
+    checkpointed: AtomicU64,
+}
+
+/// The writer's reusable state.
+#[derive(Debug, Default)]
+struct Writer {
+    /// The view the last write replaced, with that write's changes: once no reader
+    /// holds it any more, its state plus those changes equals the current state.
+    previous: Option<(Arc<View>, Vec<Change>)>,
+}
+
+impl Writer {
+    /// A copy of the current state to mutate: the reclaimed previous view brought
+    /// level, or (when a reader still holds it) a clone of `current`.
+    fn take_state(&mut self, current: &View) -> MemState {
+        if let Some((old, changes)) = self.previous.take()
+            && old.revision + 1 == current.revision
+            && let Ok(prev) = Arc::try_unwrap(old)
+        {
+            let mut m = prev.mem;
+            for c in &changes {
+                m.apply(&prev.profile, c);
+            }
+            return m;
+        }
+        current.mem.clone()
+    }
+}
+
+impl Tenant {
+    /// Loads a tenant from the store and compiles it.
+    pub(crate) async fn load(shared: Arc<Shared>, record: TenantRecord) -> EngineResult<Tenant> {
+        let profile = rolecall_core::load_profile(
+            &format!("{}.toml", record.profile_id),
+            &record.profile_text,
+        )
+        .map_err(|e| {
+            EngineError::internal(format!(
+                "tenant `{}`: its profile does not load: {e}",
+                record.id
+            ))
+        })?;
+        Self::load_with(shared, record, Arc::new(profile)).await
+    }
+
+    /// Loads a tenant whose profile (the record's text) is already loaded.
+    pub(crate) async fn load_with(
+        shared: Arc<Shared>,
+        record: TenantRecord,
+        profile: Arc<rolecall_core::Profile>,
+    ) -> EngineResult<Tenant> {
+        let loaded = shared.store.load_state(&record.id).await?;
+        let revision = loaded.revision;
+        let mem = MemState::from(loaded);
+        let snapshot = Snapshot::build(profile.clone(), &mem.state).map_err(|e| {
+            EngineError::internal(format!(
+                "tenant `{}`: stored state does not compile: {}",
+                record.id,
+                describe(&e)
+            ))
+        })?;
+        let (revision_tx, _) = watch::channel(revision);
+        Ok(Tenant {
+            id: record.id.clone(),
+            shared,
+            current: ArcSwap::from_pointee(View {
+                record,
+                profile,
+                mem,
+                snapshot: Arc::new(snapshot),
+                revision,
+            }),
+            write: Mutex::new(Writer::default()),
+            revision_tx,
+            as_of: AsOfCache::default(),
+            checkpointed: AtomicU64::new(revision),
+        })
+    }
+
+    /// The current view.
+    pub fn current(&self) -> Arc<View> {
+        self.current.load_full()
+    }
+
+    /// Now, by the engine's clock (Unix seconds).
+    pub fn now(&self) -> i64 {
+        self.shared.clock.now()
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.shared.store
+    }
+
+    /// The engine's options.
+    pub fn options(&self) -> &crate::options::Options {
+        &self.shared.options
+    }
+
+    /// The view at `revision` or later, waiting up to the engine's revision wait for
+    /// it (`None`: the current view); `RevisionUnavailable` if it does not come.
+    pub async fn at_least(&self, revision: Option<u64>) -> EngineResult<Arc<View>> {
+        let Some(want) = revision else {
+            return Ok(self.current());
+        };
+        let cur = self.current();
+        if cur.revision >= want {
+            return Ok(cur);
+        }
+        let mut rx = self.revision_tx.subscribe();
+        let wait = self.shared.options.revision_wait;
+        match tokio::time::timeout(wait, rx.wait_for(|r| *r >= want)).await {
+            Ok(Ok(_)) => Ok(self.current()),
+            _ => Err(EngineError::RevisionUnavailable(format!(
+                "revision {want} is not visible here yet (at {})",
+                self.current().revision
+            ))),
+        }
+    }
+
+    /// Plans, validates, authorizes and commits `cmd` for `actor` as one revision.
+    pub async fn execute(&self, actor: &Actor, cmd: &dyn Command) -> EngineResult<Written> {
+        let now = self.now();
+        let mut writer = self.write.lock().await;
+        let cur = self.current();
+        let plan = cmd.plan(&cur, actor, now)?;
+        if let Some(e) = plan.expected_revision
+            && e != cur.revision
+        {
+            return Err(EngineError::Conflict(format!(
+                "revision conflict: expected {e}, the tenant is at {}",
+                cur.revision
+            )));
+        }
+        // INVARIANT: `writer.previous` is the view the last successful write replaced
+        // (revision one less than the current one) with that write's changes.
+        let mut mem = writer.take_state(&cur);
+        for c in &plan.changes {
+            mem.apply(&cur.profile, c);
+        }
+        // Patch the current snapshot when every change allows it (sharing untouched
+        // tables); otherwise rebuild, which validates everything.
+        let snapshot = cur
+            .snapshot
+            .next(&cur.mem, &mem, &plan.changes)
+            .map_err(|e| EngineError::Invalid(describe(&e)))?;
+        check_rules(&cur, &mem, &snapshot, &plan, now)?;
+        cmd.check_candidate(
+            &cur,
+            Candidate {
+                mem: &mem,
+                snapshot: &snapshot,
+            },
+            actor,
+            now,
+        )?;
+        let audit = crate::audit::drafts(&cur.profile, &cur.mem, &mem, &plan.changes);
+        let revision = self
+            .shared
+            .store
+            .apply_audited(
+                &self.id,
+                Some(cur.revision),
+                &plan.changes,
+                &audit,
+                &actor.name(),
+                now,
+            )
+            .await?;
+        let mut record = cur.record.clone();
+        record.revision = revision;
+        let view = Arc::new(View {
+            record,
+            profile: cur.profile.clone(),
+            mem,
+            snapshot: Arc::new(snapshot),
+            revision,
+        });
+        let old = self.current.swap(view.clone());
+        let _ = self.revision_tx.send(revision);
+        // Keep the replaced view: the next write reuses its state if no reader holds it.
+        writer.previous = Some((old, plan.changes));
+        drop(writer);
+        self.maybe_checkpoint(view);
+        Ok(Written {
+            revision,
+            created: plan.created,
+        })
+    }
+
+    /// Stores a checkpoint of `view` in the background when enough revisions passed
+    /// since the last one (a missing checkpoint only makes history reads replay more).
+    fn maybe_checkpoint(&self, view: Arc<View>) {
+        let every = self.shared.options.checkpoint_every;
+        let last = self.checkpointed.load(Ordering::Relaxed);
+        if every == 0 || view.revision < last.saturating_add(every) {
+            return;
+        }
+        self.checkpointed.store(view.revision, Ordering::Relaxed);
+        let (store, id) = (self.shared.store.clone(), self.id.clone());
+        tokio::spawn(async move {
+            let revision = view.revision;
+            let encoded =
+                tokio::task::spawn_blocking(move || crate::history::encode_checkpoint(&view.mem))
+                    .await;
+            let result = match encoded {
+                Ok(Ok(data)) => store
+                    .put_checkpoint(&id, revision, &data)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = result {
+                tracing::warn!(tenant = %id, revision, error = %e, "checkpoint not stored");
+            }
+        });
+    }
+}
+
+/// The profile's invariants (e.g. seats only upgrade) and, unless the plan says
+/// otherwise, separation of duty for the users the write touches.
+fn check_rules(
+    cur: &View,
+    mem: &MemState,
+    snapshot: &Snapshot,
+    plan: &crate::command::Plan,
+    now: i64,
+) -> EngineResult<()> {
+    let broken =
+        rolecall_core::profile::invariants::violations(&cur.profile, &cur.mem.state, &mem.state);
+    if let Some(first) = broken.first() {
+        return Err(EngineError::Invariant(first.clone()));
+    }
+    if plan.sod == SodCheck::Skip {
+        return Ok(());
+    }
+    match snapshot
+        .new_sod_violations(&cur.snapshot, &cur.mem, &plan.changes, now)
+        .first()
+    {
+        None => Ok(()),
+        Some(v) => Err(EngineError::SeparationOfDuty(format!(
+            "`{}` would hold {} together, which separation-of-duty rule `{}` ({}) forbids",
+            v.user,
+            v.holding
+                .iter()
+                .map(|h| format!("`{h}`"))
+                .collect::<Vec<_>>()
+                .join(" and "),
+            v.rule,
+            v.name
+        ))),
+    }
+}
