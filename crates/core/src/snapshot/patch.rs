@@ -140,255 +140,340 @@ impl Snapshot {
         state: &TenantState,
         deltas: &[Delta<'_>],
     ) -> Result<Snapshot, NeedsRebuild> {
-        let p = self.profile.clone();
-        let mut tables = self.tables.clone();
-        let mut settings = self.settings.clone();
-        let mut sets = self.sets.clone();
-        let mut user_lists: Option<Vec<Vec<GrantC>>> = None;
-        let mut bases: Option<Vec<u32>> = None;
+        let mut p = Patcher {
+            old: self,
+            p: self.profile.clone(),
+            tables: self.tables.clone(),
+            settings: self.settings.clone(),
+            sets: self.sets.clone(),
+            user_lists: None,
+            bases: None,
+        };
         for d in deltas {
             match *d {
-                Delta::Setting { key, value } => {
-                    let s = p
-                        .setting(key)
-                        .ok_or_else(|| no(format!("unknown setting `{key}`")))?;
-                    if p.settings.get(s).map(|d| d.ty) != Some(value.ty()) {
-                        return Err(no("setting type"));
-                    }
-                    if let Some(slot) = settings.get_mut(s) {
-                        *slot = value.clone();
-                    }
-                }
-                Delta::Attributes { ty, id, attributes } => {
-                    let t = p.type_id(ty).ok_or_else(|| no("type"))?;
-                    if t == ORG_UNIT {
-                        return Err(no("org unit kinds"));
-                    }
-                    let def = p.types.get(t).ok_or_else(|| no("type"))?;
-                    let table = tables.get_mut(t).ok_or_else(|| no("table"))?;
-                    let e = *table
-                        .index
-                        .get(id)
-                        .ok_or_else(|| no(format!("new {ty} `{id}`")))?
-                        as usize;
-                    for (a, ad) in def.attributes.iter().enumerate() {
-                        let v = match attributes.iter().find(|(n, _)| *n == ad.name) {
-                            Some((_, v)) => {
-                                Some(attr_val(&p, t, a, v).ok_or_else(|| no("attribute value"))?)
-                            }
-                            None => ad.default.as_ref().and_then(|v| attr_val(&p, t, a, v)),
-                        };
-                        let col = table.attrs.get_mut(a).ok_or_else(|| no("column"))?;
-                        if col.get(e) != Some(&v)
-                            && let Some(slot) = Arc::make_mut(col).get_mut(e)
-                        {
-                            *slot = v;
-                        }
-                    }
-                    if attributes.iter().any(|(n, _)| def.attribute(n).is_none()) {
-                        return Err(no("unknown attribute"));
-                    }
-                }
+                Delta::Setting { key, value } => p.setting(key, value)?,
+                Delta::Attributes { ty, id, attributes } => p.attributes(ty, id, attributes)?,
                 Delta::Tuple {
                     rtype,
                     rid,
                     relation,
                     sid,
                     put,
-                } => {
-                    let t = p.type_id(rtype).ok_or_else(|| no("type"))?;
-                    let def = p.types.get(t).ok_or_else(|| no("type"))?;
-                    let r = def.relation(relation).ok_or_else(|| no("relation"))?;
-                    let rd = def.relations.get(r).ok_or_else(|| no("relation"))?;
-                    if rd.inverse.is_some() || (t == ORG_UNIT && r == ORG_PARENT) {
-                        return Err(no("computed or structural relation"));
-                    }
-                    let scope_rel = def.scope == Some(r);
-                    if scope_rel
-                        && p.types.iter().any(|x| {
-                            x.scope
-                                .and_then(|s| x.relations.get(s))
-                                .is_some_and(|sr| sr.target == t)
-                        })
-                    {
-                        return Err(no("other types are scoped through this one"));
-                    }
-                    let e = tables
-                        .get(t)
-                        .and_then(|x| x.index.get(rid).copied())
-                        .ok_or_else(|| no(format!("new {rtype} `{rid}`")))?;
-                    let target = tables
-                        .get(rd.target)
-                        .and_then(|x| x.index.get(sid).copied())
-                        .ok_or_else(|| no(format!("unknown subject `{sid}`")))?;
-                    let n = tables.get(t).map_or(0, |x| x.ids.len());
-                    let table = tables.get_mut(t).ok_or_else(|| no("table"))?;
-                    let store = table.rels.get_mut(r).ok_or_else(|| no("store"))?;
-                    let new_store = match store.as_ref() {
-                        RelStore::Single(v) => {
-                            let cur = v.get(e as usize).copied().unwrap_or(NONE);
-                            let next = match (put, cur) {
-                                (true, c) if c == NONE || c == target => target,
-                                (true, _) => {
-                                    return Err(no("a second value for a single-valued relation"));
-                                }
-                                (false, c) if c == target => NONE,
-                                (false, c) => c,
-                            };
-                            if next == cur {
-                                None
-                            } else {
-                                let mut v2 = v.clone();
-                                if let Some(slot) = v2.get_mut(e as usize) {
-                                    *slot = next;
-                                }
-                                Some(RelStore::Single(v2))
-                            }
-                        }
-                        RelStore::Many { .. } => {
-                            let mut pairs: Vec<(u32, u32)> = (0..n as u32)
-                                .flat_map(|s| store.targets(s).iter().map(move |&x| (s, x)))
-                                .collect();
-                            let had = pairs.binary_search(&(e, target));
-                            match (put, had) {
-                                (true, Err(pos)) => pairs.insert(pos, (e, target)),
-                                (false, Ok(pos)) => {
-                                    pairs.remove(pos);
-                                }
-                                _ => {}
-                            }
-                            Some(build::many_store(n, &pairs))
-                        }
-                    };
-                    if let Some(ns) = new_store {
-                        *store = Arc::new(ns);
-                        // Inverse relations of this one, anywhere.
-                        for (it, itype) in p.types.iter().enumerate() {
-                            for (ir, irel) in itype.relations.iter().enumerate() {
-                                if irel.inverse != Some((t, r)) {
-                                    continue;
-                                }
-                                let fwd = tables
-                                    .get(t)
-                                    .and_then(|x| x.rels.get(r))
-                                    .cloned()
-                                    .ok_or_else(|| no("store"))?;
-                                let mut pairs: Vec<(u32, u32)> = (0..n as u32)
-                                    .flat_map(|s| fwd.targets(s).iter().map(move |&x| (x, s)))
-                                    .collect();
-                                pairs.sort_unstable();
-                                let m = tables.get(it).map_or(0, |x| x.ids.len());
-                                if let Some(slot) =
-                                    tables.get_mut(it).and_then(|x| x.rels.get_mut(ir))
-                                {
-                                    *slot = Arc::new(build::many_store(m, &pairs));
-                                }
-                            }
-                        }
-                        if scope_rel {
-                            let a = anchor_of(&p, &tables, t, e);
-                            if let Some(slot) = tables
-                                .get_mut(t)
-                                .map(|x| Arc::make_mut(&mut x.anchors))
-                                .and_then(|v| v.get_mut(e as usize))
-                            {
-                                *slot = a;
-                            }
-                        }
-                    }
+                } => p.tuple(rtype, rid, relation, sid, put)?,
+                Delta::Assignments { principal } => p.assignments(state, principal)?,
+            }
+        }
+        Ok(p.finish())
+    }
+}
+
+/// A snapshot being patched: the old one, and the tables the deltas replace (every
+/// other table stays shared with the old snapshot).
+struct Patcher<'s> {
+    old: &'s Snapshot,
+    p: Arc<crate::profile::Profile>,
+    tables: Vec<EntityTable>,
+    settings: Vec<Value>,
+    sets: Vec<u64>,
+    /// Every user's grants, once one user's change.
+    user_lists: Option<Vec<Vec<GrantC>>>,
+    /// Every user's base set, once one user's change.
+    bases: Option<Vec<u32>>,
+}
+
+impl Patcher<'_> {
+    /// A setting's new value.
+    fn setting(&mut self, key: &str, value: &Value) -> Result<(), NeedsRebuild> {
+        let s = self
+            .p
+            .setting(key)
+            .ok_or_else(|| no(format!("unknown setting `{key}`")))?;
+        if self.p.settings.get(s).map(|d| d.ty) != Some(value.ty()) {
+            return Err(no("setting type"));
+        }
+        if let Some(slot) = self.settings.get_mut(s) {
+            *slot = value.clone();
+        }
+        Ok(())
+    }
+
+    /// An existing entity's new attributes, in its type's columns.
+    fn attributes(
+        &mut self,
+        ty: &str,
+        id: &str,
+        attributes: &[(String, Value)],
+    ) -> Result<(), NeedsRebuild> {
+        let p = self.p.clone();
+        let t = p.type_id(ty).ok_or_else(|| no("type"))?;
+        if t == ORG_UNIT {
+            return Err(no("org unit kinds"));
+        }
+        let def = p.types.get(t).ok_or_else(|| no("type"))?;
+        let table = self.tables.get_mut(t).ok_or_else(|| no("table"))?;
+        let e = *table
+            .index
+            .get(id)
+            .ok_or_else(|| no(format!("new {ty} `{id}`")))? as usize;
+        for (a, ad) in def.attributes.iter().enumerate() {
+            let v = match attributes.iter().find(|(n, _)| *n == ad.name) {
+                Some((_, v)) => Some(attr_val(&p, t, a, v).ok_or_else(|| no("attribute value"))?),
+                None => ad.default.as_ref().and_then(|v| attr_val(&p, t, a, v)),
+            };
+            let col = table.attrs.get_mut(a).ok_or_else(|| no("column"))?;
+            if col.get(e) != Some(&v)
+                && let Some(slot) = Arc::make_mut(col).get_mut(e)
+            {
+                *slot = v;
+            }
+        }
+        if attributes.iter().any(|(n, _)| def.attribute(n).is_none()) {
+            return Err(no("unknown attribute"));
+        }
+        Ok(())
+    }
+
+    /// A tuple written or deleted: its relation's store, the stores of its inverses,
+    /// and the resource's anchor when the relation is its scope.
+    fn tuple(
+        &mut self,
+        rtype: &str,
+        rid: &str,
+        relation: &str,
+        sid: &str,
+        put: bool,
+    ) -> Result<(), NeedsRebuild> {
+        let p = self.p.clone();
+        let t = p.type_id(rtype).ok_or_else(|| no("type"))?;
+        let def = p.types.get(t).ok_or_else(|| no("type"))?;
+        let r = def.relation(relation).ok_or_else(|| no("relation"))?;
+        let rd = def.relations.get(r).ok_or_else(|| no("relation"))?;
+        if rd.inverse.is_some() || (t == ORG_UNIT && r == ORG_PARENT) {
+            return Err(no("computed or structural relation"));
+        }
+        let scope_rel = def.scope == Some(r);
+        if scope_rel
+            && p.types.iter().any(|x| {
+                x.scope
+                    .and_then(|s| x.relations.get(s))
+                    .is_some_and(|sr| sr.target == t)
+            })
+        {
+            return Err(no("other types are scoped through this one"));
+        }
+        let id_of =
+            |ty: usize, id: &str| self.tables.get(ty).and_then(|x| x.index.get(id).copied());
+        let e = id_of(t, rid).ok_or_else(|| no(format!("new {rtype} `{rid}`")))?;
+        let target = id_of(rd.target, sid).ok_or_else(|| no(format!("unknown subject `{sid}`")))?;
+        let n = self.tables.get(t).map_or(0, |x| x.ids.len());
+        let table = self.tables.get_mut(t).ok_or_else(|| no("table"))?;
+        let store = table.rels.get_mut(r).ok_or_else(|| no("store"))?;
+        let Some(new_store) = with_tuple(store, n, e, target, put)? else {
+            return Ok(());
+        };
+        *store = Arc::new(new_store);
+        self.inverses_of(t, r, n)?;
+        if scope_rel {
+            let a = anchor_of(&p, &self.tables, t, e);
+            if let Some(slot) = self
+                .tables
+                .get_mut(t)
+                .map(|x| Arc::make_mut(&mut x.anchors))
+                .and_then(|v| v.get_mut(e as usize))
+            {
+                *slot = a;
+            }
+        }
+        Ok(())
+    }
+
+    /// Rebuilds every relation store that inverts relation `r` of type `t` (which has
+    /// `n` entities).
+    fn inverses_of(&mut self, t: usize, r: usize, n: usize) -> Result<(), NeedsRebuild> {
+        let p = self.p.clone();
+        for (it, itype) in p.types.iter().enumerate() {
+            for (ir, irel) in itype.relations.iter().enumerate() {
+                if irel.inverse != Some((t, r)) {
+                    continue;
                 }
-                Delta::Assignments { principal } => {
-                    let u = self
-                        .entity(USER, principal)
-                        .ok_or_else(|| no(format!("new user `{principal}`")))?;
-                    let lists = user_lists.get_or_insert_with(|| self.users.lists());
-                    let bases = bases.get_or_insert_with(|| self.users.bases().to_vec());
-                    let mut list = Vec::new();
-                    for a in state
-                        .assignments
-                        .iter()
-                        .filter(|a| a.principal == principal)
-                    {
-                        let r = *self
-                            .role_index
-                            .get(&a.role)
-                            .ok_or_else(|| no(format!("unknown role `{}`", a.role)))?;
-                        let set = self.roles.get(r as usize).map_or(0, |x| x.set);
-                        let ids = |ty: usize, v: &[String]| -> Result<Box<[u32]>, NeedsRebuild> {
-                            let mut out: Vec<u32> = v
-                                .iter()
-                                .map(|i| {
-                                    self.entity(ty, i)
-                                        .ok_or_else(|| no(format!("unknown `{i}` in a scope")))
-                                })
-                                .collect::<Result<_, _>>()?;
-                            if out.is_empty() {
-                                return Err(no("empty scope"));
-                            }
-                            out.sort_unstable();
-                            out.dedup();
-                            Ok(out.into())
-                        };
-                        let scope = match &a.scope {
-                            Scope::Tenant => ScopeC::Tenant,
-                            Scope::OrgUnits(v) => ScopeC::Orgs(ids(ORG_UNIT, v)?),
-                            Scope::Queues(v) => ScopeC::Queues(ids(QUEUE, v)?),
-                        };
-                        list.push(GrantC {
-                            role: r,
-                            set,
-                            scope,
-                            expires: a.expires_at.unwrap_or(i64::MAX),
-                        });
-                    }
-                    // The new base set, interned by a scan of the existing sets.
-                    let words = self.layout.words;
-                    let mut acc = vec![0u64; words];
-                    for g in list
-                        .iter()
-                        .filter(|g| g.scope == ScopeC::Tenant && g.expires == i64::MAX)
-                    {
-                        let s = g.set as usize * words;
-                        for (w, x) in acc.iter_mut().zip(sets.get(s..s + words).unwrap_or(&[])) {
-                            *w |= *x;
-                        }
-                    }
-                    let found = sets.chunks(words.max(1)).position(|c| c == acc.as_slice());
-                    let base = match found {
-                        Some(i) => i as u32,
-                        None => {
-                            sets.extend_from_slice(&acc);
-                            (sets.len() / words.max(1) - 1) as u32
-                        }
-                    };
-                    if let Some(slot) = bases.get_mut(u as usize) {
-                        *slot = base;
-                    }
-                    if let Some(slot) = lists.get_mut(u as usize) {
-                        *slot = list;
-                    }
+                let fwd = self
+                    .tables
+                    .get(t)
+                    .and_then(|x| x.rels.get(r))
+                    .cloned()
+                    .ok_or_else(|| no("store"))?;
+                let mut pairs: Vec<(u32, u32)> = (0..n as u32)
+                    .flat_map(|s| fwd.targets(s).iter().map(move |&x| (x, s)))
+                    .collect();
+                pairs.sort_unstable();
+                let m = self.tables.get(it).map_or(0, |x| x.ids.len());
+                if let Some(slot) = self.tables.get_mut(it).and_then(|x| x.rels.get_mut(ir)) {
+                    *slot = Arc::new(build::many_store(m, &pairs));
                 }
             }
         }
-        let users = match (bases, user_lists) {
-            (Some(b), Some(l)) => Users::new(b, l),
-            _ => self.users.clone(),
-        };
-        Ok(Snapshot {
-            profile: p,
-            layout: self.layout.clone(),
-            tables,
-            settings,
-            roles: self.roles.clone(),
-            role_index: self.role_index.clone(),
-            sets,
-            users,
-            org_enter: self.org_enter.clone(),
-            org_exit: self.org_exit.clone(),
-            programs: self.programs.clone(),
-            obligations: self.obligations.clone(),
-            sod: self.sod.clone(),
-            appoint_targets: self.appoint_targets.clone(),
-        })
+        Ok(())
     }
+
+    /// A user's assignments, read from the new state: their compiled grants and their
+    /// interned tenant-wide base set.
+    fn assignments(&mut self, state: &TenantState, principal: &str) -> Result<(), NeedsRebuild> {
+        let old = self.old;
+        let u = old
+            .entity(USER, principal)
+            .ok_or_else(|| no(format!("new user `{principal}`")))?;
+        let mut list = Vec::new();
+        for a in state
+            .assignments
+            .iter()
+            .filter(|a| a.principal == principal)
+        {
+            list.push(grant_of(old, a)?);
+        }
+        let base = self.intern_base(&list);
+        let bases = self.bases.get_or_insert_with(|| old.users.bases().to_vec());
+        if let Some(slot) = bases.get_mut(u as usize) {
+            *slot = base;
+        }
+        let lists = self.user_lists.get_or_insert_with(|| old.users.lists());
+        if let Some(slot) = lists.get_mut(u as usize) {
+            *slot = list;
+        }
+        Ok(())
+    }
+
+    /// The union of a grant list's tenant-wide, non-expiring sets, interned by a scan of
+    /// the existing sets.
+    fn intern_base(&mut self, list: &[GrantC]) -> u32 {
+        let words = self.old.layout.words;
+        let mut acc = vec![0u64; words];
+        for g in list
+            .iter()
+            .filter(|g| g.scope == ScopeC::Tenant && g.expires == i64::MAX)
+        {
+            let s = g.set as usize * words;
+            for (w, x) in acc
+                .iter_mut()
+                .zip(self.sets.get(s..s + words).unwrap_or(&[]))
+            {
+                *w |= *x;
+            }
+        }
+        match self
+            .sets
+            .chunks(words.max(1))
+            .position(|c| c == acc.as_slice())
+        {
+            Some(i) => i as u32,
+            None => {
+                self.sets.extend_from_slice(&acc);
+                (self.sets.len() / words.max(1) - 1) as u32
+            }
+        }
+    }
+
+    /// The new snapshot: the replaced tables, everything else shared with the old one.
+    fn finish(self) -> Snapshot {
+        let old = self.old;
+        let users = match (self.bases, self.user_lists) {
+            (Some(b), Some(l)) => Users::new(b, l),
+            _ => old.users.clone(),
+        };
+        Snapshot {
+            profile: self.p,
+            layout: old.layout.clone(),
+            tables: self.tables,
+            settings: self.settings,
+            roles: old.roles.clone(),
+            role_index: old.role_index.clone(),
+            sets: self.sets,
+            users,
+            org_enter: old.org_enter.clone(),
+            org_exit: old.org_exit.clone(),
+            programs: old.programs.clone(),
+            obligations: old.obligations.clone(),
+            sod: old.sod.clone(),
+            appoint_targets: old.appoint_targets.clone(),
+        }
+    }
+}
+
+/// Relation store `store` (of a type with `n` entities) with tuple `e → target` put or
+/// deleted; `None` when it does not change.
+fn with_tuple(
+    store: &RelStore,
+    n: usize,
+    e: u32,
+    target: u32,
+    put: bool,
+) -> Result<Option<RelStore>, NeedsRebuild> {
+    Ok(match store {
+        RelStore::Single(v) => {
+            let cur = v.get(e as usize).copied().unwrap_or(NONE);
+            let next = match (put, cur) {
+                (true, c) if c == NONE || c == target => target,
+                (true, _) => return Err(no("a second value for a single-valued relation")),
+                (false, c) if c == target => NONE,
+                (false, c) => c,
+            };
+            if next == cur {
+                None
+            } else {
+                let mut v2 = v.clone();
+                if let Some(slot) = v2.get_mut(e as usize) {
+                    *slot = next;
+                }
+                Some(RelStore::Single(v2))
+            }
+        }
+        RelStore::Many { .. } => {
+            let mut pairs: Vec<(u32, u32)> = (0..n as u32)
+                .flat_map(|s| store.targets(s).iter().map(move |&x| (s, x)))
+                .collect();
+            let had = pairs.binary_search(&(e, target));
+            match (put, had) {
+                (true, Err(pos)) => pairs.insert(pos, (e, target)),
+                (false, Ok(pos)) => {
+                    pairs.remove(pos);
+                }
+                _ => {}
+            }
+            Some(build::many_store(n, &pairs))
+        }
+    })
+}
+
+/// One assignment, compiled against `old`'s roles and entities.
+fn grant_of(old: &Snapshot, a: &crate::state::Assignment) -> Result<GrantC, NeedsRebuild> {
+    let r = *old
+        .role_index
+        .get(&a.role)
+        .ok_or_else(|| no(format!("unknown role `{}`", a.role)))?;
+    let set = old.roles.get(r as usize).map_or(0, |x| x.set);
+    let ids = |ty: usize, v: &[String]| -> Result<Box<[u32]>, NeedsRebuild> {
+        let mut out: Vec<u32> = v
+            .iter()
+            .map(|i| {
+                old.entity(ty, i)
+                    .ok_or_else(|| no(format!("unknown `{i}` in a scope")))
+            })
+            .collect::<Result<_, _>>()?;
+        if out.is_empty() {
+            return Err(no("empty scope"));
+        }
+        out.sort_unstable();
+        out.dedup();
+        Ok(out.into())
+    };
+    let scope = match &a.scope {
+        Scope::Tenant => ScopeC::Tenant,
+        Scope::OrgUnits(v) => ScopeC::Orgs(ids(ORG_UNIT, v)?),
+        Scope::Queues(v) => ScopeC::Queues(ids(QUEUE, v)?),
+    };
+    Ok(GrantC {
+        role: r,
+        set,
+        scope,
+        expires: a.expires_at.unwrap_or(i64::MAX),
+    })
 }
