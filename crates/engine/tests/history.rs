@@ -113,9 +113,14 @@ fn change(i: usize) -> Change {
         Change::PutAssignment(Assignment {
             id,
             principal: format!("u{}", k % USERS),
-            role: if k % 2 == 0 { "listener" } else { "barger" }.into(),
+            role: if k.is_multiple_of(2) {
+                "listener"
+            } else {
+                "barger"
+            }
+            .into(),
             scope: Scope::Tenant,
-            expires_at: (k % 7 == 0).then_some(T0 + 50),
+            expires_at: k.is_multiple_of(7).then_some(T0 + 50),
         })
     }
 }

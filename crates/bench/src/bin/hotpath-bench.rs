@@ -11,12 +11,12 @@
 //! hotpath-bench -- [--users 10000] [--history 10000] [--batches 50] [--writes 200]
 //! [--asof 30]`
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
 
 use rand::prelude::*;
 use rand_chacha::ChaCha8Rng;
+use rolecall_bench::process::start_server;
 use rolecall_bench::stats::summarize;
 use rolecall_bench::workload::{Sizes, generate};
 use rolecall_core::profile::{GrantSpec, RoleSpec, SodRule};
@@ -31,39 +31,6 @@ fn flag(args: &[String], name: &str, default: usize) -> usize {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.replace('_', "").parse().ok())
         .unwrap_or(default)
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_server(bin: &str, url: &str) -> Result<Server> {
-    let mut child = Command::new(bin)
-        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", url])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start `{bin}`: {e}"))?;
-    let out = child.stdout.take().ok_or("no stdout")?;
-    let mut base = None;
-    for line in BufReader::new(out).lines() {
-        let line = line.map_err(|e| e.to_string())?;
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            base = rest.split_whitespace().next().map(str::to_owned);
-            break;
-        }
-    }
-    let base = base.ok_or("the server did not say where it listens")?;
-    Ok(Server { child, base })
 }
 
 /// Mints a token with the CLI (`--operator` or a tenant user).

@@ -9,12 +9,11 @@
 //! started on it (so startup compiles the tenant once). Client and server share this
 //! machine's cores; the figures include the client's own cost.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use rolecall_bench::process::start_server;
 use rolecall_bench::stats::summarize;
 use rolecall_bench::workload::{Sizes, generate};
 use rolecall_store::{NewTenant, Store};
@@ -24,43 +23,6 @@ fn arg(args: &[String], name: &str) -> Option<String> {
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1))
         .cloned()
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_server(bin: &str, url: &str) -> anyhow_like::Result<Server> {
-    let mut child = Command::new(bin)
-        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", url])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| {
-            format!(
-                "cannot start `{bin}`: {e} (build it with `cargo build --release -p rolecall-cli`)"
-            )
-        })?;
-    let out = child.stdout.take().ok_or("no stdout")?;
-    let mut base = None;
-    for line in BufReader::new(out).lines() {
-        let line = line.map_err(|e| e.to_string())?;
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            base = rest.split_whitespace().next().map(str::to_owned);
-            break;
-        }
-    }
-    let base = base.ok_or("the server did not say where it listens")?;
-    Ok(Server { child, base })
 }
 
 mod anyhow_like {
