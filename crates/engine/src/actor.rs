@@ -1,5 +1,10 @@
-//! Who acts: the operator, a user of one tenant, or the system itself (demo seeding).
-//! Every write and every management read is authorized for an [`Actor`].
+//! Who acts: the operator, a user of one tenant, an application through a service
+//! credential, or the system itself (demo seeding). Every write and every management
+//! read is authorized for an [`Actor`].
+
+use std::sync::Arc;
+
+use crate::credential::Credential;
 
 /// Who is calling.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +23,8 @@ pub enum Actor {
         /// Token id.
         token: String,
     },
+    /// An application, through a service credential of one tenant.
+    Service(Arc<Credential>),
     /// rolecall itself (e.g. `demo` seeding); never reachable through a credential.
     System {
         /// What acts, recorded as the actor of its writes.
@@ -31,6 +38,7 @@ impl Actor {
         match self {
             Actor::Operator { token } => format!("operator:{token}"),
             Actor::User { principal, .. } => format!("user:{principal}"),
+            Actor::Service(c) => format!("service:{}", c.id),
             Actor::System { name } => (*name).to_owned(),
         }
     }
@@ -40,23 +48,27 @@ impl Actor {
         matches!(self, Actor::Operator { .. } | Actor::System { .. })
     }
 
-    /// The tenant user this actor is, if any.
+    /// The tenant user this actor is, or acts as for writes (a service credential's
+    /// user), if any.
     pub fn principal(&self) -> Option<&str> {
         match self {
             Actor::User { principal, .. } => Some(principal),
+            Actor::Service(c) => c.principal.as_deref(),
             _ => None,
         }
     }
 
-    /// Whether this actor is the tenant user `principal`.
+    /// Whether this actor is the tenant user `principal` itself (a service credential
+    /// never is).
     pub fn is_user(&self, principal: &str) -> bool {
-        self.principal() == Some(principal)
+        matches!(self, Actor::User { principal: p, .. } if p == principal)
     }
 
     /// The one tenant this actor is confined to (`None`: any).
     pub fn tenant(&self) -> Option<&str> {
         match self {
             Actor::User { tenant, .. } => Some(tenant),
+            Actor::Service(c) => Some(&c.tenant),
             _ => None,
         }
     }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use rolecall_core::{Change, MemState, Snapshot};
 
 use crate::actor::Actor;
-use crate::authz::authorize;
+use crate::authz::{Object, authorize};
 use crate::commands::assignment::AssignmentDraft;
 use crate::commands::role::{RoleDraft, preview_change};
 use crate::commands::setting::setting_changes;
@@ -91,7 +91,7 @@ impl Tenant {
     pub fn impact(&self, actor: &Actor, proposal: &Proposal) -> EngineResult<Impact> {
         let view = self.current();
         let now = self.now();
-        authorize(&view.snapshot, actor, "impact.read", None, now)?;
+        authorize(&view.snapshot, actor, "impact.read", Object::Tenant, now)?;
         let (changes, all_users) = proposal_changes(&view, proposal)?;
         let mut mem: MemState = view.mem.clone();
         for c in &changes {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rolecall_core::{Context, Snapshot};
 
 use crate::actor::Actor;
-use crate::authz::{Subject, authorize};
+use crate::authz::{Object, Reader, authorize};
 use crate::error::{EngineError, EngineResult};
 use crate::tenant::Tenant;
 
@@ -68,17 +68,14 @@ impl Tenant {
         as_of: Option<AsOf>,
         at_least: Option<u64>,
     ) -> EngineResult<Found> {
-        authorize(
-            &self.current().snapshot,
-            actor,
-            "check.others",
-            None,
-            self.now(),
-        )?;
+        let now_view = self.current();
+        let reader = Reader::new(&now_view.snapshot, actor, "check.others", self.now())?;
         let (snap, revision, time) = self.snapshot_for(as_of, at_least).await?;
-        let ids = snap
+        let mut ids = snap
             .lookup_subjects(action, rtype, rid, &Context::new(), time)
             .map_err(|e| EngineError::Invalid(e.to_string()))?;
+        // Only the users the caller may decide for.
+        ids.retain(|u| reader.may(Object::user(u)));
         Ok(Found {
             ids,
             revision,
@@ -100,7 +97,7 @@ impl Tenant {
                 &self.current().snapshot,
                 actor,
                 "check.others",
-                Some(Subject::user(principal)),
+                Object::user(principal),
                 self.now(),
             )?;
         }

@@ -190,7 +190,7 @@ impl Engine {
 
     /// The actor holding `secret`, or `Unauthenticated`.
     pub async fn authenticate(&self, secret: &str) -> EngineResult<Actor> {
-        tokens::authenticate(&self.shared.tokens, &self.shared.store, secret).await
+        tokens::authenticate(&self.shared.tokens, &self.shared.store, secret, self.now()).await
     }
 
     /// Mints a token: for `principal` of `tenant`, or an operator token when both are
@@ -249,6 +249,11 @@ impl Engine {
         } else {
             Err(EngineError::NotFound(format!("unknown token `{id}`")))
         }
+    }
+
+    /// Forgets a cached token at once (after revocation).
+    pub(crate) fn forget_token(&self, id: &str) {
+        self.shared.tokens.forget(id);
     }
 
     /// Creates the first operator token when there is none; returns its secret, to be

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::actor::Actor;
+use crate::credential::Credential;
 use crate::error::{EngineError, EngineResult};
 
 /// How long a token found in the store is trusted without asking again. Revocations
@@ -40,6 +41,7 @@ pub fn mint(tenant: Option<&str>, principal: Option<&str>, now: i64) -> (String,
         tenant: tenant.map(str::to_owned),
         principal: principal.map(str::to_owned),
         created_at: now,
+        credential: None,
     };
     (secret, record)
 }
@@ -87,23 +89,39 @@ impl TokenCache {
     }
 }
 
-/// The actor a token record stands for.
-pub fn actor_of(record: TokenRecord) -> Actor {
-    match (record.tenant, record.principal) {
-        (Some(tenant), Some(principal)) => Actor::User {
+/// The actor a token record stands for at `now` (an expired credential: none).
+pub fn actor_of(record: TokenRecord, now: i64) -> EngineResult<Actor> {
+    Ok(match (record.tenant, record.principal, record.credential) {
+        (Some(tenant), _, Some(details)) => {
+            let c = Credential::decode(&record.id, &tenant, &details)?;
+            if c.expires_at.is_some_and(|t| t <= now) {
+                return Err(EngineError::Unauthenticated(format!(
+                    "service credential `{}` expired",
+                    c.name
+                )));
+            }
+            Actor::Service(Arc::new(c))
+        }
+        (Some(tenant), Some(principal), None) => Actor::User {
             tenant,
             principal,
             token: record.id,
         },
-        _ => Actor::Operator { token: record.id },
-    }
+        (None, _, _) => Actor::Operator { token: record.id },
+        (Some(_), None, None) => {
+            return Err(EngineError::Unauthenticated(
+                "unknown or revoked token".into(),
+            ));
+        }
+    })
 }
 
-/// The actor holding `secret`, or `Unauthenticated`.
+/// The actor holding `secret` at `now`, or `Unauthenticated`.
 pub async fn authenticate(
     cache: &TokenCache,
     store: &Arc<dyn Store>,
     secret: &str,
+    now: i64,
 ) -> EngineResult<Actor> {
     let hash = hash_secret(secret);
     let record = cache
@@ -115,5 +133,5 @@ pub async fn authenticate(
             "unknown or revoked token".into(),
         ));
     }
-    Ok(actor_of(record))
+    actor_of(record, now)
 }

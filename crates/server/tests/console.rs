@@ -97,10 +97,14 @@ async fn whoami_tells_a_token_what_it_is() {
     let alice = s.mint("t", "alice").await;
     let r = s.get("/v1/whoami", &alice).await;
     r.expect(200);
-    assert_eq!(
-        r.body,
-        json!({"operator": false, "tenant": "t", "principal": "alice", "token": r.body["token"]})
-    );
+    assert_eq!(r.body["operator"], json!(false));
+    assert_eq!(r.body["kind"], json!("user"));
+    assert_eq!(r.body["tenant"], json!("t"));
+    assert_eq!(r.body["principal"], json!("alice"));
+    // Alice holds no role: every management operation is out of her reach.
+    let caps = r.body["capabilities"].as_object().unwrap();
+    assert_eq!(caps.len(), rolecall_core::profile::MANAGEMENT_OPS.len());
+    assert!(caps.values().all(|v| v == "none"), "{caps:?}");
     assert!(!r.text.contains(&alice), "the secret is never echoed");
 
     let r = s.call(Method::GET, "/v1/whoami", None, None).await;

@@ -844,7 +844,7 @@ async fn phones_pro_assignments_follow_the_appointment_rules() {
             who,
             None,
             403,
-            &["users.delete", "user.remove"],
+            &["users.delete", "operator"],
         )
         .await;
     }

@@ -112,18 +112,29 @@ pub(crate) fn change_record(
     })
 }
 
-/// A token row as read: (id, hash, tenant, principal, created_at).
-pub(crate) type TokenRow = (String, String, Option<String>, Option<String>, i64);
+/// A token row as read: (id, hash, tenant, principal, created_at, credential).
+pub(crate) type TokenRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    i64,
+    Option<String>,
+);
+
+/// The columns of a [`TokenRow`].
+pub(crate) const TOKEN_COLUMNS: &str = "id, hash, tenant, principal, created_at, credential";
 
 /// A token from its row.
 pub(crate) fn token_record(row: TokenRow) -> TokenRecord {
-    let (id, hash, tenant, principal, created_at) = row;
+    let (id, hash, tenant, principal, created_at, credential) = row;
     TokenRecord {
         id,
         hash,
         tenant,
         principal,
         created_at,
+        credential,
     }
 }
 

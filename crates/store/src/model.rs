@@ -76,6 +76,8 @@ pub struct TokenRecord {
     pub principal: Option<String>,
     /// Creation time, Unix seconds.
     pub created_at: i64,
+    /// A service credential's details (JSON the engine reads); `None` for a token.
+    pub credential: Option<String>,
 }
 
 impl From<LoadedState> for rolecall_core::mem::MemState {

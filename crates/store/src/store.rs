@@ -345,10 +345,10 @@ where
     }
 
     async fn find_token(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
-        let row: Option<TokenRow> = sqlx::query_as(
-            "SELECT id, hash, tenant, principal, created_at FROM tokens \
-             WHERE hash = $1 AND NOT revoked",
-        )
+        let row: Option<TokenRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {} FROM tokens WHERE hash = $1 AND NOT revoked",
+            codec::TOKEN_COLUMNS
+        )))
         .bind(hash)
         .fetch_optional(&self.pool)
         .await?;
@@ -388,10 +388,11 @@ where
     }
 
     async fn list_tokens(&self, tenant: Option<&str>) -> Result<Vec<TokenRecord>, StoreError> {
-        let rows: Vec<TokenRow> = sqlx::query_as(
-            "SELECT id, hash, tenant, principal, created_at FROM tokens \
-             WHERE tenant IS NOT DISTINCT FROM $1 AND NOT revoked ORDER BY created_at, id",
-        )
+        let rows: Vec<TokenRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {} FROM tokens WHERE tenant IS NOT DISTINCT FROM $1 AND NOT revoked \
+             ORDER BY created_at, id",
+            codec::TOKEN_COLUMNS
+        )))
         .bind(tenant)
         .fetch_all(&self.pool)
         .await?;

@@ -170,14 +170,15 @@ where
     /// [`StoreError::NotFound`] for an unknown tenant.
     pub(crate) async fn insert_token(&mut self, t: &TokenRecord) -> Result<(), StoreError> {
         let done = sqlx::query(
-            "INSERT INTO tokens (id, hash, tenant, principal, created_at, revoked) \
-             VALUES ($1, $2, $3, $4, $5, FALSE)",
+            "INSERT INTO tokens (id, hash, tenant, principal, created_at, revoked, credential) \
+             VALUES ($1, $2, $3, $4, $5, FALSE, $6)",
         )
         .bind(t.id.as_str())
         .bind(t.hash.as_str())
         .bind(t.tenant.as_deref())
         .bind(t.principal.as_deref())
         .bind(t.created_at)
+        .bind(t.credential.as_deref())
         .execute(&mut *self.tx)
         .await;
         done.map(|_| ()).map_err(|e| token_error(e, t))

@@ -380,44 +380,208 @@ pub struct Appointment {
     pub target_text: Option<String>,
 }
 
-/// Management operations of the HTTP API that a profile maps to its own actions in
-/// `[management]`. An operation the profile does not map is reserved to the operator.
-pub const MANAGEMENT_OPS: &[(&str, &str)] = &[
-    ("roles.write", "create, edit, copy or delete custom roles"),
-    ("users.write", "create or edit users and their attributes"),
-    ("users.delete", "delete users"),
-    (
-        "groups.write",
-        "create, edit or delete groups and their members",
-    ),
-    ("org_units.write", "create, edit or delete org units"),
-    (
-        "queues.write",
-        "create, edit or delete queues, their members and supervisors",
-    ),
-    (
-        "resources.write",
-        "create, edit or delete other resources (conversations, …)",
-    ),
-    ("relations.write", "write or delete relation tuples in bulk"),
-    ("assignments.read", "list assignments"),
-    ("assignments.write", "assign roles to users or remove them"),
-    ("settings.write", "change tenant settings"),
-    (
-        "tokens.write",
-        "mint or revoke API tokens for users of the tenant",
-    ),
-    (
-        "check.others",
-        "check, explain, look up or list permissions on behalf of other users",
-    ),
-    ("audit.read", "read, export and verify the audit trail"),
-    ("sod.write", "add or remove separation-of-duty rules"),
-    (
-        "impact.read",
-        "preview the impact of a role edit, an assignment or a setting change",
-    ),
-];
+/// What a management operation does, for the abilities of service credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpKind {
+    /// Reads the tenant's data.
+    Read,
+    /// Changes it.
+    Write,
+    /// Decides (checks, explanations, lookups) for users other than the caller.
+    Decide,
+}
+
+/// The objects a management operation acts on: which types of action may govern it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpObjects {
+    /// The tenant as a whole (roles, settings, the catalog…): a `tenant` or `org_unit`
+    /// action.
+    Tenant,
+    /// Entities of one built-in type: a `tenant`, `org_unit` or that type's action.
+    Type(TypeId),
+    /// Entities of the profile's own resource types, or objects of several types (audit
+    /// entries): a `tenant` or `org_unit` action.
+    Any,
+}
+
+/// One operation of the management API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ManagementOp {
+    /// Id, as written in `[management]`.
+    pub id: &'static str,
+    /// What it allows, in words.
+    pub description: &'static str,
+    /// Read, write or decide.
+    pub kind: OpKind,
+    /// What it acts on.
+    pub objects: OpObjects,
+}
+
+const fn op(
+    id: &'static str,
+    kind: OpKind,
+    objects: OpObjects,
+    description: &'static str,
+) -> ManagementOp {
+    ManagementOp {
+        id,
+        description,
+        kind,
+        objects,
+    }
+}
+
+/// Every operation of the management API. A profile's `[management]` table, when it
+/// has one, maps each of them to one of its actions or to `"operator"`; a profile
+/// without the table is decision-only (every operation is the operator's).
+pub const MANAGEMENT_OPS: &[ManagementOp] = {
+    use OpKind::{Decide, Read, Write};
+    use OpObjects::{Any, Tenant, Type};
+    &[
+        op(
+            "catalog.read",
+            Read,
+            Tenant,
+            "read the privilege catalog, role types and actions",
+        ),
+        op("changes.read", Read, Tenant, "read the change log"),
+        op("users.read", Read, Type(USER), "list and read users"),
+        op(
+            "users.write",
+            Write,
+            Type(USER),
+            "create or edit users and their attributes",
+        ),
+        op("users.delete", Write, Type(USER), "delete users"),
+        op("groups.read", Read, Type(GROUP), "list and read groups"),
+        op(
+            "groups.write",
+            Write,
+            Type(GROUP),
+            "create, edit or delete groups and their members",
+        ),
+        op(
+            "org_units.read",
+            Read,
+            Type(ORG_UNIT),
+            "list and read org units",
+        ),
+        op(
+            "org_units.write",
+            Write,
+            Type(ORG_UNIT),
+            "create, edit or delete org units",
+        ),
+        op("queues.read", Read, Type(QUEUE), "list and read queues"),
+        op(
+            "queues.write",
+            Write,
+            Type(QUEUE),
+            "create, edit or delete queues, their members and supervisors",
+        ),
+        op(
+            "resources.read",
+            Read,
+            Any,
+            "list and read other resources (conversations, …)",
+        ),
+        op(
+            "resources.write",
+            Write,
+            Any,
+            "create, edit or delete other resources",
+        ),
+        op(
+            "relations.read",
+            Read,
+            Any,
+            "read a resource's relation tuples",
+        ),
+        op(
+            "relations.write",
+            Write,
+            Any,
+            "write or delete relation tuples in bulk",
+        ),
+        op("roles.read", Read, Tenant, "list and read roles"),
+        op(
+            "roles.write",
+            Write,
+            Tenant,
+            "create, edit, copy or delete custom roles",
+        ),
+        op(
+            "assignments.read",
+            Read,
+            Type(USER),
+            "list other users' assignments",
+        ),
+        op(
+            "assignments.write",
+            Write,
+            Type(USER),
+            "assign roles to users or remove them",
+        ),
+        op("settings.read", Read, Tenant, "read tenant settings"),
+        op("settings.write", Write, Tenant, "change tenant settings"),
+        op(
+            "audit.read",
+            Read,
+            Any,
+            "read, export and verify the audit trail",
+        ),
+        op(
+            "sod.read",
+            Read,
+            Tenant,
+            "read separation-of-duty rules and who breaks them",
+        ),
+        op(
+            "sod.write",
+            Write,
+            Tenant,
+            "add or remove separation-of-duty rules",
+        ),
+        op(
+            "impact.read",
+            Read,
+            Tenant,
+            "preview the impact of a role edit, an assignment or a setting change",
+        ),
+        op(
+            "check.others",
+            Decide,
+            Type(USER),
+            "check, explain, look up or list permissions on behalf of other users",
+        ),
+        op(
+            "tokens.write",
+            Write,
+            Type(USER),
+            "mint, list or revoke API tokens for other users",
+        ),
+        op(
+            "credentials.write",
+            Write,
+            Tenant,
+            "create, list or revoke service credentials",
+        ),
+    ]
+};
+
+/// The management operation with this id.
+pub fn management_op(id: &str) -> Option<&'static ManagementOp> {
+    MANAGEMENT_OPS.iter().find(|o| o.id == id)
+}
+
+/// Who may perform a management operation in a profile's tenants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Governance {
+    /// Whoever the action allows, for the object concerned.
+    Action(ActionId),
+    /// The operator only (e.g. what a vendor reserves to its support).
+    Operator,
+}
 
 /// A loaded, validated profile.
 #[derive(Debug, Clone)]
@@ -448,8 +612,9 @@ pub struct Profile {
     pub actions: Vec<Action>,
     /// Appointment rules.
     pub appointments: Vec<Appointment>,
-    /// Management operation (see [`MANAGEMENT_OPS`]) to the action that governs it.
-    pub management: Vec<(String, ActionId)>,
+    /// Management operation (see [`MANAGEMENT_OPS`]) to who governs it: every operation
+    /// when the profile has a `[management]` table, none when it is decision-only.
+    pub management: Vec<(String, Governance)>,
     /// Rules every write must keep.
     pub invariants: Vec<Invariant>,
     /// Separation-of-duty rules every tenant of this profile starts with.
@@ -464,12 +629,20 @@ impl Profile {
         self.priv_index.get(key).copied()
     }
 
-    /// The action governing a management operation, if the profile maps it.
-    pub fn management_action(&self, op: &str) -> Option<ActionId> {
+    /// Who governs a management operation (`Operator` when the profile does not map it).
+    pub fn governance(&self, op: &str) -> Governance {
         self.management
             .iter()
             .find(|(o, _)| o == op)
-            .map(|(_, a)| *a)
+            .map_or(Governance::Operator, |(_, g)| *g)
+    }
+
+    /// The action governing a management operation, if one does.
+    pub fn management_action(&self, op: &str) -> Option<ActionId> {
+        match self.governance(op) {
+            Governance::Action(a) => Some(a),
+            Governance::Operator => None,
+        }
     }
 
     /// An action by id.

@@ -70,8 +70,7 @@ pub(crate) struct RawProfile {
     pub action: Vec<Spanned<RawAction>>,
     #[serde(default)]
     pub appointment: Vec<Spanned<RawAppointment>>,
-    #[serde(default)]
-    pub management: BTreeMap<Spanned<String>, Spanned<String>>,
+    pub management: Option<Spanned<BTreeMap<Spanned<String>, Spanned<String>>>>,
     #[serde(default)]
     pub invariant: Vec<Spanned<RawInvariant>>,
     #[serde(default)]

@@ -11,6 +11,7 @@ mod explain;
 mod holdings;
 mod lookup;
 mod patch;
+mod place;
 mod program;
 pub mod sod;
 mod tables;

@@ -9,7 +9,7 @@ use rolecall_core::state::Entity;
 use rolecall_core::{Change, Tuple};
 
 use crate::actor::Actor;
-use crate::authz::{Subject, authorize};
+use crate::authz::{Object, authorize};
 use crate::command::{Candidate, Command, Plan};
 use crate::error::{EngineError, EngineResult};
 use crate::registry::valid_id;
@@ -31,6 +31,17 @@ pub enum EntityKind {
 }
 
 impl EntityKind {
+    /// The management operation that reads one.
+    pub fn read_op(&self) -> &'static str {
+        match self {
+            EntityKind::User => "users.read",
+            EntityKind::Group => "groups.read",
+            EntityKind::OrgUnit => "org_units.read",
+            EntityKind::Queue => "queues.read",
+            EntityKind::Resource(_) => "resources.read",
+        }
+    }
+
     /// The management operation that creates or edits one.
     pub fn write_op(&self) -> &'static str {
         match self {
@@ -236,7 +247,7 @@ impl Command for UpsertEntity {
                 &view.snapshot,
                 actor,
                 self.kind.write_op(),
-                Some(Subject { ty, id: &self.id }),
+                Object::Entity { ty, id: &self.id },
                 now,
             )?;
         }
@@ -274,7 +285,7 @@ impl Command for UpsertEntity {
             c.snapshot,
             actor,
             self.kind.write_op(),
-            Some(Subject { ty, id: &self.id }),
+            Object::Entity { ty, id: &self.id },
             now,
         )
     }
@@ -342,7 +353,7 @@ impl Command for DeleteEntity {
             &view.snapshot,
             actor,
             self.kind.delete_op(),
-            Some(Subject { ty, id }),
+            Object::Entity { ty, id },
             now,
         )?;
         let mut changes = vec![Change::DeleteEntity {

@@ -5,8 +5,8 @@
 use rolecall_core::{Change, Profile, Tuple};
 
 use crate::actor::Actor;
-use crate::authz::authorize;
-use crate::command::{Command, Plan};
+use crate::authz::{Object, Reader, authorize};
+use crate::command::{Candidate, Command, Plan};
 use crate::error::{EngineError, EngineResult};
 use crate::registry::valid_id;
 use crate::view::View;
@@ -94,7 +94,8 @@ impl Command for WriteRelations {
                 "nothing to write: `writes` and `deletes` are empty".into(),
             ));
         }
-        authorize(&view.snapshot, actor, "relations.write", None, now)?;
+        // Refused at once when the actor may write relations nowhere.
+        Reader::new(&view.snapshot, actor, "relations.write", now)?;
         let p = &view.profile;
         let mut changes = Vec::with_capacity(n);
         for (i, w) in self.writes.iter().enumerate() {
@@ -107,5 +108,35 @@ impl Command for WriteRelations {
             expected_revision: self.if_revision,
             ..Plan::of(changes)
         })
+    }
+
+    /// Each tuple's resource, as it is after the write (it may be new), must be one the
+    /// actor may write relations of.
+    fn check_candidate(
+        &self,
+        _view: &View,
+        c: Candidate<'_>,
+        actor: &Actor,
+        now: i64,
+    ) -> EngineResult<()> {
+        let p = c.snapshot.profile();
+        let mut seen = std::collections::BTreeSet::new();
+        for t in self.writes.iter().chain(&self.deletes) {
+            if !seen.insert(t.resource.as_str()) {
+                continue;
+            }
+            let (rtype, rid) = split_ref(&t.resource, "resource")?;
+            let ty = p
+                .type_id(&rtype)
+                .ok_or_else(|| EngineError::Invalid(format!("unknown resource type `{rtype}`")))?;
+            authorize(
+                c.snapshot,
+                actor,
+                "relations.write",
+                Object::Entity { ty, id: &rid },
+                now,
+            )?;
+        }
+        Ok(())
     }
 }

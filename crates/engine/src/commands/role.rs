@@ -6,7 +6,7 @@ use rolecall_core::Change;
 use rolecall_core::profile::{GrantSpec, RoleSpec};
 
 use crate::actor::Actor;
-use crate::authz::{authorize, role_within_actor};
+use crate::authz::{Object, authorize, role_within_actor};
 use crate::command::{Candidate, Command, Plan};
 use crate::error::{EngineError, EngineResult};
 use crate::registry::valid_id;
@@ -87,7 +87,7 @@ impl Command for CreateRole {
     fn plan(&self, view: &View, actor: &Actor, now: i64) -> EngineResult<Plan> {
         let id = &self.0.id;
         valid_id(id, "role")?;
-        authorize(&view.snapshot, actor, "roles.write", None, now)?;
+        authorize(&view.snapshot, actor, "roles.write", Object::Tenant, now)?;
         if role_exists(view, id) {
             return Err(EngineError::Exists(format!("role `{id}` already exists")));
         }
@@ -132,7 +132,7 @@ impl Command for UpdateRole {
     fn plan(&self, view: &View, actor: &Actor, now: i64) -> EngineResult<Plan> {
         let id = &self.id;
         valid_id(id, "role")?;
-        authorize(&view.snapshot, actor, "roles.write", None, now)?;
+        authorize(&view.snapshot, actor, "roles.write", Object::Tenant, now)?;
         if view.profile.role(id).is_some() {
             return Err(EngineError::ReadOnly(format!(
                 "role `{id}` is a template and read-only; copy it (`copy_of`) and edit the copy"
@@ -188,7 +188,7 @@ impl Command for DeleteRole {
     fn plan(&self, view: &View, actor: &Actor, now: i64) -> EngineResult<Plan> {
         let id = &self.0;
         valid_id(id, "role")?;
-        authorize(&view.snapshot, actor, "roles.write", None, now)?;
+        authorize(&view.snapshot, actor, "roles.write", Object::Tenant, now)?;
         if view.profile.role(id).is_some() {
             return Err(EngineError::ReadOnly(format!(
                 "role `{id}` is a template and cannot be deleted"

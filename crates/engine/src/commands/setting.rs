@@ -7,7 +7,7 @@ use rolecall_core::Change;
 use rolecall_core::profile::{Value, ValueType};
 
 use crate::actor::Actor;
-use crate::authz::authorize;
+use crate::authz::{Object, authorize};
 use crate::command::{Command, Plan};
 use crate::error::{EngineError, EngineResult};
 use crate::view::View;
@@ -62,7 +62,7 @@ pub struct SetSettings(pub BTreeMap<String, serde_json::Value>);
 
 impl Command for SetSettings {
     fn plan(&self, view: &View, actor: &Actor, now: i64) -> EngineResult<Plan> {
-        authorize(&view.snapshot, actor, "settings.write", None, now)?;
+        authorize(&view.snapshot, actor, "settings.write", Object::Tenant, now)?;
         Ok(Plan::of(setting_changes(view, &self.0)?))
     }
 }

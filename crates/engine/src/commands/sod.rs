@@ -6,7 +6,7 @@ use rolecall_core::Change;
 use rolecall_core::profile::SodRule;
 
 use crate::actor::Actor;
-use crate::authz::authorize;
+use crate::authz::{Object, authorize};
 use crate::command::{Command, Plan, SodCheck};
 use crate::error::{EngineError, EngineResult};
 use crate::registry::valid_id;
@@ -20,7 +20,7 @@ impl Command for PutSodRule {
     fn plan(&self, view: &View, actor: &Actor, now: i64) -> EngineResult<Plan> {
         let id = &self.0.id;
         valid_id(id, "rule")?;
-        authorize(&view.snapshot, actor, "sod.write", None, now)?;
+        authorize(&view.snapshot, actor, "sod.write", Object::Tenant, now)?;
         if view.profile.separation_of_duty.iter().any(|r| r.id == *id) {
             return Err(EngineError::Conflict(format!(
                 "rule `{id}` belongs to the profile and cannot be replaced"
@@ -41,7 +41,7 @@ impl Command for DeleteSodRule {
     fn plan(&self, view: &View, actor: &Actor, now: i64) -> EngineResult<Plan> {
         let id = &self.0;
         valid_id(id, "rule")?;
-        authorize(&view.snapshot, actor, "sod.write", None, now)?;
+        authorize(&view.snapshot, actor, "sod.write", Object::Tenant, now)?;
         if !view.mem.state.sod_rules.iter().any(|r| r.id == *id) {
             return Err(EngineError::NotFound(format!("unknown tenant rule `{id}`")));
         }

@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use rolecall_core::state::{Assignment, Scope};
+use rolecall_engine::authz::{Object, Reader, may_read_assignments};
 use rolecall_engine::commands::{AssignmentDraft, CreateAssignment, DeleteAssignment};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -146,12 +147,18 @@ pub async fn list(
     let t = tenant_for(&s, &caller, &tenant)?;
     let cur = t.at_least(q.at_least_revision).await?;
     let now = t.now();
-    rolecall_engine::authz::may_read_assignments(
-        &cur.snapshot,
-        &caller.0,
-        q.principal.as_deref(),
-        now,
-    )?;
+    // One's own assignments always; others' where `assignments.read` covers their user.
+    let own = q.principal.as_deref().is_some_and(|p| caller.0.is_user(p));
+    let reader = if own {
+        None
+    } else {
+        Some(Reader::new(
+            &cur.snapshot,
+            &caller.0,
+            "assignments.read",
+            now,
+        )?)
+    };
     let assignments = cur
         .mem
         .state
@@ -160,6 +167,10 @@ pub async fn list(
         .filter(|a| {
             q.principal.as_ref().is_none_or(|p| &a.principal == p)
                 && q.role.as_ref().is_none_or(|r| &a.role == r)
+        })
+        .filter(|a| {
+            caller.0.is_user(&a.principal)
+                || reader.is_some_and(|r| r.may(Object::user(&a.principal)))
         })
         .map(|a| view(a, now))
         .collect();
@@ -183,12 +194,7 @@ pub async fn get_one(
         .assignment(&id)
         .ok_or_else(|| ApiError::not_found(format!("unknown assignment `{id}`")))?;
     let now = t.now();
-    rolecall_engine::authz::may_read_assignments(
-        &cur.snapshot,
-        &caller.0,
-        Some(&a.principal),
-        now,
-    )?;
+    may_read_assignments(&cur.snapshot, &caller.0, &a.principal, now)?;
     Ok(Json(view(a, now)))
 }
 

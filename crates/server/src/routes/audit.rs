@@ -10,7 +10,7 @@ use rolecall_store::{AuditFilter, AuditRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use rolecall_engine::authz::authorize;
+use rolecall_engine::authz::{Object, Reader, authorize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -127,13 +127,8 @@ pub async fn list(
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Response> {
     let t = tenant_for(&s, &caller, &tenant)?;
-    authorize(
-        &t.current().snapshot,
-        &caller.0,
-        "audit.read",
-        None,
-        t.now(),
-    )?;
+    let view = t.current();
+    let reader = Reader::new(&view.snapshot, &caller.0, "audit.read", t.now())?;
     let format = q.format.as_deref().unwrap_or("json");
     if !matches!(format, "json" | "jsonl" | "csv") {
         return Err(ApiError::bad_request(format!(
@@ -169,6 +164,7 @@ pub async fn list(
     };
     let mut rows = s.engine.store().audit(&tenant, &filter).await?;
     let mut full = rows.len() as u32 == limit;
+    let last_seq = rows.last().map(|r| r.seq);
     while whole
         && full
         && let Some(last) = rows.last().map(|r| r.seq)
@@ -178,7 +174,14 @@ pub async fn list(
         full = page.len() as u32 == limit;
         rows.extend(page);
     }
-    let entries: Vec<AuditEntry> = rows.into_iter().map(entry).collect();
+    // Only the entries the caller may read: those about objects its `audit.read`
+    // covers (a page may hold fewer entries than `limit`; paging goes on from the last
+    // entry read).
+    let entries: Vec<AuditEntry> = rows
+        .into_iter()
+        .filter(|r| reader.may(Object::of_target(&view.snapshot, &r.target)))
+        .map(entry)
+        .collect();
     match format {
         "jsonl" => {
             let body: String = entries
@@ -215,11 +218,7 @@ pub async fn list(
             Ok(([(header::CONTENT_TYPE, "text/csv")], body).into_response())
         }
         _ => {
-            let next = if full {
-                entries.last().map(|e| e.seq)
-            } else {
-                None
-            };
+            let next = if full { last_seq } else { None };
             let (next_after, next_before) = if newest_first {
                 (None, next)
             } else {
@@ -256,11 +255,12 @@ pub async fn verify(
     ApiPath(tenant): ApiPath<String>,
 ) -> ApiResult<Json<AuditVerify>> {
     let t = tenant_for(&s, &caller, &tenant)?;
+    // Verifying the chain reads every entry: the whole trail's reader only.
     authorize(
         &t.current().snapshot,
         &caller.0,
         "audit.read",
-        None,
+        Object::Tenant,
         t.now(),
     )?;
     let v = s.engine.store().verify_audit(&tenant).await?;

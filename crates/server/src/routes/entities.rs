@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use rolecall_core::Snapshot;
 use rolecall_core::profile::Profile;
 use rolecall_core::state::Entity;
+use rolecall_engine::authz::{Object, Reader, authorize};
 use rolecall_engine::commands::{DeleteEntity, EntityDraft, EntityKind, UpsertEntity};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -159,15 +160,18 @@ async fn list(
 ) -> ApiResult<Json<EntityList>> {
     let t = tenant_for(&s, &caller, &tenant)?;
     let cur = t.at_least(q.at_least_revision).await?;
-    let (_, ty) = kind.type_in(&cur.profile)?;
+    let (tid, ty) = kind.type_in(&cur.profile)?;
+    let reader = Reader::new(&cur.snapshot, &caller.0, kind.read_op(), t.now())?;
     // By id, as documented: the state in memory keeps write order, the store loads by id,
-    // and the same state must read the same before and after a restart.
+    // and the same state must read the same before and after a restart. Only the items
+    // the caller may read.
     let mut items: Vec<EntityView> = cur
         .mem
         .state
         .entities
         .iter()
         .filter(|e| e.ty == ty)
+        .filter(|e| reader.may(Object::Entity { ty: tid, id: &e.id }))
         .map(|e| view(&cur.profile, &cur.snapshot, e))
         .collect();
     items.sort_by(|a, b| a.id.cmp(&b.id));
@@ -188,11 +192,22 @@ async fn get(
     let t = tenant_for(&s, &caller, &tenant)?;
     valid_id(&id, "entity")?;
     let cur = t.at_least(q.at_least_revision).await?;
-    let (_, ty) = kind.type_in(&cur.profile)?;
-    cur.mem
+    let (tid, ty) = kind.type_in(&cur.profile)?;
+    let e = cur
+        .mem
         .entity(&ty, &id)
-        .map(|e| Json(view(&cur.profile, &cur.snapshot, e)))
-        .ok_or_else(|| ApiError::not_found(format!("unknown {ty} `{id}`")))
+        .ok_or_else(|| ApiError::not_found(format!("unknown {ty} `{id}`")))?;
+    // Everyone reads their own user record.
+    if !(tid == rolecall_core::profile::USER && caller.0.is_user(&id)) {
+        authorize(
+            &cur.snapshot,
+            &caller.0,
+            kind.read_op(),
+            Object::Entity { ty: tid, id: &id },
+            t.now(),
+        )?;
+    }
+    Ok(Json(view(&cur.profile, &cur.snapshot, e)))
 }
 
 /// Creates (`path_id` absent: 409 if it exists) or replaces an entity.

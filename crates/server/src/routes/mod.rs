@@ -5,6 +5,7 @@
 mod assignments;
 mod audit;
 mod catalog_model;
+mod credentials;
 mod decisions;
 mod entities;
 mod lookup;
@@ -44,6 +45,7 @@ pub fn api() -> OpenApiRouter<Arc<AppState>> {
         .merge(settings::routes())
         .merge(decisions::routes())
         .merge(tokens::routes())
+        .merge(credentials::routes())
         .merge(audit::routes())
         .merge(sod::routes())
         .merge(lookup::routes())

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use rolecall_engine::authz::{Object, authorize};
 use rolecall_engine::commands::relation::split_ref;
 use rolecall_engine::commands::{TupleRef, WriteRelations};
 use serde::{Deserialize, Serialize};
@@ -104,6 +105,18 @@ pub async fn read(
     let (ty, id) = split_ref(&q.resource, "resource")?;
     let cur = t.at_least(q.at_least_revision).await?;
     let p = &cur.profile;
+    let tid = p
+        .type_id(&ty)
+        .ok_or_else(|| ApiError::not_found(format!("unknown resource type `{ty}`")))?;
+    if cur.mem.entity(&ty, &id).is_some() {
+        authorize(
+            &cur.snapshot,
+            &caller.0,
+            "relations.read",
+            Object::Entity { ty: tid, id: &id },
+            t.now(),
+        )?;
+    }
     let e = cur
         .mem
         .entity(&ty, &id)

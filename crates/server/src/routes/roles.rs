@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use rolecall_core::profile::{GrantSpec, Profile};
 use rolecall_engine::View;
+use rolecall_engine::authz::{Object, authorize};
 use rolecall_engine::commands::{CreateRole, DeleteRole, RoleDraft, UpdateRole};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -218,6 +219,13 @@ pub async fn list(
 ) -> ApiResult<Json<RoleList>> {
     let t = tenant_for(&s, &caller, &tenant)?;
     let cur = t.at_least(q.at_least_revision).await?;
+    authorize(
+        &cur.snapshot,
+        &caller.0,
+        "roles.read",
+        Object::Shared,
+        t.now(),
+    )?;
     let ids = cur
         .profile
         .roles
@@ -242,6 +250,13 @@ pub async fn get_one(
     let t = tenant_for(&s, &caller, &tenant)?;
     valid_id(&role, "role")?;
     let cur = t.at_least(q.at_least_revision).await?;
+    authorize(
+        &cur.snapshot,
+        &caller.0,
+        "roles.read",
+        Object::Shared,
+        t.now(),
+    )?;
     view(&cur, &role)
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("unknown role `{role}`")))

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use rolecall_engine::authz::{Object, authorize};
 use rolecall_engine::commands::SetSettings;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -59,6 +60,13 @@ pub async fn get_all(
 ) -> ApiResult<Json<SettingList>> {
     let t = tenant_for(&s, &caller, &tenant)?;
     let cur = t.at_least(q.at_least_revision).await?;
+    authorize(
+        &cur.snapshot,
+        &caller.0,
+        "settings.read",
+        Object::Shared,
+        t.now(),
+    )?;
     let settings = cur
         .profile
         .settings

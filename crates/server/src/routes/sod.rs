@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use rolecall_core::profile::SodRule;
+use rolecall_engine::authz::{Object, Reader, authorize};
 use rolecall_engine::commands::{DeleteSodRule, PutSodRule};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -94,6 +95,13 @@ pub async fn list(
 ) -> ApiResult<Json<SodRules>> {
     let t = tenant_for(&s, &caller, &tenant)?;
     let cur = t.at_least(q.at_least_revision).await?;
+    authorize(
+        &cur.snapshot,
+        &caller.0,
+        "sod.read",
+        Object::Shared,
+        t.now(),
+    )?;
     Ok(Json(SodRules {
         profile: cur.profile.separation_of_duty.iter().map(body).collect(),
         tenant: cur.mem.state.sod_rules.iter().map(body).collect(),
@@ -139,11 +147,12 @@ pub async fn violations(
     let t = tenant_for(&s, &caller, &tenant)?;
     let cur = t.at_least(q.at_least_revision).await?;
     let now = t.now();
-    rolecall_engine::authz::authorize(&cur.snapshot, &caller.0, "audit.read", None, now)?;
+    let reader = Reader::new(&cur.snapshot, &caller.0, "sod.read", now)?;
     let violations = cur
         .snapshot
         .sod_violations(now)
         .into_iter()
+        .filter(|v| reader.may(Object::user(&v.user)))
         .map(|v| Violation {
             rule: v.rule,
             name: v.name,

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
+use rolecall_engine::authz::{Object, authorize};
 use rolecall_engine::{ProfileSource, Tenant, TenantSpec};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -192,6 +193,13 @@ pub async fn catalog(
 ) -> ApiResult<Json<Catalog>> {
     let t = tenant_for(&s, &caller, &tenant)?;
     let cur = t.at_least(q.at_least_revision).await?;
+    authorize(
+        &cur.snapshot,
+        &caller.0,
+        "catalog.read",
+        Object::Shared,
+        t.now(),
+    )?;
     let sections = rolecall_core::profile::catalog::catalog(&cur.profile)
         .into_iter()
         .map(|sec| CatalogSection {
@@ -248,16 +256,22 @@ pub struct ChangeList {
     pub changes: Vec<ChangeRow>,
 }
 
-/// The tenant's change log (operator only): what followers replay.
+/// The tenant's change log (`changes.read`): what followers replay.
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/changes", params(("tenant" = String, Path,), ChangesQuery), responses((status = 200, body = ChangeList)), security(("bearer" = [])))]
 pub async fn changes(
     State(s): State<Arc<AppState>>,
-    _op: Operator,
+    caller: Caller,
     ApiPath(tenant): ApiPath<String>,
     ApiQuery(q): ApiQuery<ChangesQuery>,
 ) -> ApiResult<Json<ChangeList>> {
-    valid_id(&tenant, "tenant")?;
-    s.engine.tenant(&tenant)?;
+    let t = tenant_for(&s, &caller, &tenant)?;
+    authorize(
+        &t.current().snapshot,
+        &caller.0,
+        "changes.read",
+        Object::Tenant,
+        t.now(),
+    )?;
     let limit = q.limit.unwrap_or(1000).min(10_000);
     let rows = s
         .engine

@@ -168,5 +168,6 @@ pub(crate) fn token(id: &str, tenant: Option<&str>, principal: Option<&str>) -> 
         tenant: tenant.map(str::to_owned),
         principal: principal.map(str::to_owned),
         created_at: AT,
+        credential: None,
     }
 }

@@ -192,6 +192,7 @@ pub(crate) async fn durable_across_reopen(ctx: &Ctx) {
             tenant: Some("acme".to_owned()),
             principal: Some("u1".to_owned()),
             created_at: AT,
+            credential: None,
         })
         .await
         .unwrap();

@@ -14,13 +14,20 @@ pub(crate) async fn tokens_put_find_revoke_list(s: &dyn Store) {
         tenant: tenant.map(str::to_owned),
         principal: principal.map(str::to_owned),
         created_at: at,
+        credential: None,
     };
     let op1 = tok("op1", None, None, AT);
     let op2 = tok("op2", None, None, AT + 1);
     let t1 = tok("t1", Some("acme"), Some("u1"), AT + 2);
     let t2 = tok("t2", Some("acme"), Some("u2"), AT + 1);
     let t3 = tok("t3", Some("other"), Some("u1"), AT);
-    for t in [&op1, &op2, &t1, &t2, &t3] {
+    // A service credential: its details come back as they were stored.
+    let c1 = TokenRecord {
+        credential: Some(r#"{"name":"crm","abilities":["decide"]}"#.to_owned()),
+        principal: None,
+        ..tok("c1", Some("other"), None, AT + 3)
+    };
+    for t in [&op1, &op2, &t1, &t2, &t3, &c1] {
         s.put_token(t).await.unwrap();
     }
     // Taken id or hash.
@@ -55,9 +62,10 @@ pub(crate) async fn tokens_put_find_revoke_list(s: &dyn Store) {
         vec![t2.clone(), t1.clone()],
         "ordered by creation time"
     );
+    assert_eq!(s.find_token(&c1.hash).await.unwrap(), Some(c1.clone()));
     assert_eq!(
         s.list_tokens(Some("other")).await.unwrap(),
-        vec![t3.clone()]
+        vec![t3.clone(), c1.clone()]
     );
     assert!(s.list_tokens(Some("ghost")).await.unwrap().is_empty());
 
@@ -78,7 +86,7 @@ pub(crate) async fn tokens_put_find_revoke_list(s: &dyn Store) {
     assert_eq!(s.find_token(&t2.hash).await.unwrap(), Some(t2.clone()));
     assert_eq!(s.list_tokens(Some("acme")).await.unwrap(), vec![t2]);
     assert_eq!(s.list_tokens(None).await.unwrap(), vec![op1]);
-    assert_eq!(s.list_tokens(Some("other")).await.unwrap(), vec![t3]);
+    assert_eq!(s.list_tokens(Some("other")).await.unwrap(), vec![t3, c1]);
 }
 
 pub(crate) async fn put_token_audited_is_one_write(ctx: &Ctx) {

@@ -9,12 +9,18 @@ use toml::Spanned;
 use super::Loader;
 use crate::expr;
 use crate::profile::model::{
-    Action, ActionId, Appointment, MANAGEMENT_OPS, ORG_UNIT, Obligation, Profile, ScopeKind, TypeId,
+    Action, Appointment, Governance, MANAGEMENT_OPS, ORG_UNIT, Obligation, OpObjects, Profile,
+    ScopeKind, TENANT, TypeId, management_op,
 };
 use crate::profile::quoted;
 use crate::profile::raw::{RawAction, RawAppointment, RawObligation};
 use crate::profile::resolve::Resolver;
 use crate::span::string_content_start;
+
+/// Whether an action on resource type `ty` may govern an operation on `objects`.
+fn governs(objects: OpObjects, ty: TypeId) -> bool {
+    ty == TENANT || ty == ORG_UNIT || matches!(objects, OpObjects::Type(t) if t == ty)
+}
 
 impl Loader<'_> {
     /// Parses and resolves an expression held in a TOML string.
@@ -118,19 +124,20 @@ impl Loader<'_> {
         })
     }
 
-    /// The `[management]` table: known operations, each mapped to a known action.
+    /// The `[management]` table: when present, every operation of [`MANAGEMENT_OPS`]
+    /// mapped to `"operator"` or to a known action of a type that may govern it.
     pub(super) fn management(
         &mut self,
         p: &Profile,
-        raw: &BTreeMap<Spanned<String>, Spanned<String>>,
-    ) -> Vec<(String, ActionId)> {
+        raw: Option<&Spanned<BTreeMap<Spanned<String>, Spanned<String>>>>,
+    ) -> Vec<(String, Governance)> {
+        let Some(table) = raw else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
-        for (op, action) in raw {
-            if !MANAGEMENT_OPS.iter().any(|(o, _)| o == op.get_ref()) {
-                let known: Vec<String> = MANAGEMENT_OPS
-                    .iter()
-                    .map(|(o, _)| (*o).to_owned())
-                    .collect();
+        for (op, value) in table.get_ref() {
+            let Some(def) = management_op(op.get_ref()) else {
+                let known: Vec<String> = MANAGEMENT_OPS.iter().map(|o| o.id.to_owned()).collect();
                 self.err(
                     &op.span(),
                     format!(
@@ -140,14 +147,58 @@ impl Loader<'_> {
                     ),
                 );
                 continue;
+            };
+            if value.get_ref() == "operator" {
+                out.push((def.id.to_owned(), Governance::Operator));
+                continue;
             }
-            match p.action(action.get_ref()) {
-                Some(a) => out.push((op.get_ref().clone(), a)),
-                None => self.err(
-                    &action.span(),
-                    format!("unknown action `{}`", action.get_ref()),
+            let Some(a) = p.action(value.get_ref()) else {
+                self.err(
+                    &value.span(),
+                    format!(
+                        "unknown action `{}` (give an action id, or \"operator\" to reserve `{}` to the operator)",
+                        value.get_ref(),
+                        def.id
+                    ),
+                );
+                continue;
+            };
+            let ty = p.actions.get(a).map_or(TENANT, |x| x.resource);
+            if !governs(def.objects, ty) {
+                self.err(
+                    &value.span(),
+                    format!(
+                        "action `{}` acts on `{}`, which cannot govern `{}`: {}",
+                        value.get_ref(),
+                        p.types.get(ty).map_or("?", |t| t.id.as_str()),
+                        def.id,
+                        match def.objects {
+                            OpObjects::Type(t) => format!(
+                                "it needs an action on `{}`, `org_unit` or `tenant`",
+                                p.types.get(t).map_or("?", |t| t.id.as_str())
+                            ),
+                            _ => "it needs an action on `org_unit` or `tenant`".to_owned(),
+                        }
+                    ),
+                );
+                continue;
+            }
+            out.push((def.id.to_owned(), Governance::Action(a)));
+        }
+        let missing: Vec<String> = MANAGEMENT_OPS
+            .iter()
+            .filter(|o| !out.iter().any(|(id, _)| id == o.id))
+            .filter(|o| !table.get_ref().keys().any(|k| k.get_ref() == o.id))
+            .map(|o| o.id.to_owned())
+            .collect();
+        if !missing.is_empty() {
+            self.err(
+                &table.span(),
+                format!(
+                    "`[management]` does not say who may {}: map each to an action, or to \"operator\"",
+                    quoted(&missing)
                 ),
-            }
+            );
         }
         out
     }

@@ -136,7 +136,7 @@ impl Loader<'_> {
             .map(|(i, a)| (a.id.clone(), i))
             .collect();
         p.appointments = self.appointments(&p, &raw.appointment);
-        p.management = self.management(&p, &raw.management);
+        p.management = self.management(&p, raw.management.as_ref());
         p.invariants = self.invariants(&p, &raw.invariant);
         p.separation_of_duty = self.sod_rules(&p, &raw.separation_of_duty);
         p
