@@ -250,15 +250,31 @@ impl Ref<'_> {
         }
     }
 
-    fn top_need(&self, q: PrivId) -> Need {
-        match self.p.privileges.get(q).map(|x| &x.kind) {
-            Some(PrivKind::Levels(l)) => Need::Level(l.len().saturating_sub(1)),
-            _ => Need::Any,
+    /// What role `id` holds of flag or `levels` privilege `q`: on, or its highest level.
+    fn role_held(&self, id: &str, q: PrivId, depth: usize) -> Option<GrantValue> {
+        match self.p.privileges.get(q).map(|x| &x.kind)? {
+            PrivKind::Levels(l) => (0..l.len())
+                .rev()
+                .find(|&k| self.role_holds(id, q, Need::Level(k), depth))
+                .map(GrantValue::Level),
+            PrivKind::Flag => self
+                .role_holds(id, q, Need::Any, depth)
+                .then_some(GrantValue::On),
+            _ => None,
         }
     }
 
+    /// What role `id` gets of `q` from its parent privilege, if any.
+    fn from_parent(&self, id: &str, q: PrivId, depth: usize) -> Option<GrantValue> {
+        let Some(Parent::Privilege(parent)) = self.p.privileges.get(q).map(|x| x.parent) else {
+            return None;
+        };
+        let held = self.role_held(id, parent, depth + 1)?;
+        self.p.included(parent, &held, q)
+    }
+
     /// Whether role `id` holds privilege `q` at `need`: granted directly, included by
-    /// an ancestor held at its top, or held by an included role.
+    /// its parent privilege as held, or held by an included role.
     fn role_holds(&self, id: &str, q: PrivId, need: Need, depth: usize) -> bool {
         if depth > 64 {
             return false;
@@ -273,8 +289,9 @@ impl Ref<'_> {
         {
             return true;
         }
-        if let Some(Parent::Privilege(parent)) = self.p.privileges.get(q).map(|x| x.parent)
-            && self.role_holds(id, parent, self.top_need(parent), depth + 1)
+        if self
+            .from_parent(id, q, depth)
+            .is_some_and(|v| self.satisfies(q, &v, need))
         {
             return true;
         }
@@ -297,12 +314,8 @@ impl Ref<'_> {
                 best = best.max(Some(n));
             }
         }
-        if let Some(Parent::Privilege(parent)) = self.p.privileges.get(q).map(|x| x.parent)
-            && self.role_holds(id, parent, self.top_need(parent), depth + 1)
-            && let Some(PrivKind::Number { default, .. }) =
-                self.p.privileges.get(q).map(|x| &x.kind)
-        {
-            best = best.max(Some(*default));
+        if let Some(GrantValue::Number(n)) = self.from_parent(id, q, depth) {
+            best = best.max(Some(n));
         }
         for inc in &role.includes {
             best = best.max(self.role_value(inc, q, depth + 1));

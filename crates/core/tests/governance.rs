@@ -340,3 +340,130 @@ fn incremental_separation_of_duty_equals_the_full_scan() {
     }
     assert!(found > 50, "only {found} new violations were generated");
 }
+
+/// A `levels` parent gives its children only levels of the same names, no higher than
+/// held; a flag child only at the parent's top; a flag parent gives every child its top.
+#[test]
+fn a_levels_parent_gives_only_levels_it_names_up_to_the_one_held() {
+    const NESTED: &str = r#"
+[profile]
+id = "n"
+name = "Nesting"
+
+[[section]]
+id = "s"
+
+[[privilege]]
+id = "report"
+name = "Report"
+parent = "s"
+kind = "levels"
+levels = ["Read", "Edit"]
+
+[[privilege]]
+id = "share"
+name = "Report share"
+parent = "report"
+kind = "levels"
+levels = ["Edit"]
+
+[[privilege]]
+id = "overview"
+name = "Report overview"
+parent = "report"
+kind = "levels"
+levels = ["Read"]
+
+[[privilege]]
+id = "pin"
+name = "Report pin"
+parent = "report"
+
+[[privilege]]
+id = "view_only"
+name = "View-only report"
+parent = "s"
+kind = "levels"
+levels = ["Read"]
+
+[[privilege]]
+id = "export"
+name = "View-only report export"
+parent = "view_only"
+kind = "levels"
+levels = ["Edit"]
+
+[[privilege]]
+id = "box"
+name = "Box"
+parent = "s"
+
+[[privilege]]
+id = "inner"
+name = "Inner levels"
+parent = "box"
+kind = "levels"
+levels = ["Read", "Edit"]
+
+[[role]]
+id = "reader"
+grants = { report = "Read", view_only = "Read" }
+
+[[role]]
+id = "editor"
+grants = { report = "Edit" }
+
+[[role]]
+id = "boxer"
+grants = { box = true }
+"#;
+    let p = Arc::new(load_profile("n.toml", NESTED).unwrap());
+    let st = TenantState {
+        tenant_id: "t".into(),
+        entities: vec![user("r", None), user("e", None), user("b", None)],
+        assignments: vec![
+            assign("a1", "r", "reader"),
+            assign("a2", "e", "editor"),
+            assign("a3", "b", "boxer"),
+        ],
+        ..TenantState::default()
+    };
+    let snap = Snapshot::build(p, &st).unwrap();
+    let holds = |u: &str| {
+        let e = snap.entity(rolecall_core::profile::USER, u).unwrap();
+        let set = snap.held_tenant_wide(e, 0);
+        snap.privileges_in(&set)
+            .into_iter()
+            .map(|h| (h.id, h.level))
+            .collect::<Vec<_>>()
+    };
+    let r = holds("r");
+    assert!(
+        r.contains(&("overview".into(), Some("Read".into()))),
+        "{r:?}"
+    );
+    assert!(
+        !r.iter().any(|(id, _)| id == "share"),
+        "Read gives no Edit child: {r:?}"
+    );
+    assert!(
+        !r.iter().any(|(id, _)| id == "pin"),
+        "a flag child needs the top: {r:?}"
+    );
+    assert!(
+        !r.iter().any(|(id, _)| id == "export"),
+        "Read never gives an Edit export: {r:?}"
+    );
+    let e = holds("e");
+    assert!(e.contains(&("share".into(), Some("Edit".into()))), "{e:?}");
+    assert!(
+        e.contains(&("overview".into(), Some("Read".into()))),
+        "{e:?}"
+    );
+    assert!(e.iter().any(|(id, _)| id == "pin"), "{e:?}");
+    let b = holds("b");
+    assert!(
+        b.contains(&("inner".into(), Some("Edit".into()))),
+        "a flag parent gives the top: {b:?}"
+    );
+}

@@ -296,7 +296,7 @@ fn good_body(method: &str, template: &str) -> Body {
     let v = match (method, template.trim_start_matches("/v1/tenants/{tenant}")) {
         ("POST", "/v1/tenants") => json!({"id": "t2", "profile": "horizon-contact"}),
         ("POST", "/roles") => json!({"id": "r9", "copy_of": "agent"}),
-        ("PUT", "/roles/{role}") => json!({"version": 1, "name": "R1"}),
+        ("PUT", "/roles/{role}") => json!({"version": 1, "name": "R1", "grants": {}}),
         ("POST", "/users") => json!({"id": "u9"}),
         ("PUT", "/users/{id}") => json!({"name": "Agent"}),
         ("POST", "/groups") => json!({"id": "g9"}),
@@ -787,17 +787,29 @@ fn specific_cases(rev: u64, token_id: &str, fx_adm_token_id: &str) -> Vec<Case> 
     for (path, body, status, needles) in [
         (
             "/roles/r1",
-            json!({"version": 0}),
+            json!({"version": 0, "grants": {}}),
             409,
             vec!["version 1", "version 0"],
         ),
         (
             "/roles/r1",
-            json!({"version": 2}),
+            json!({"version": 2, "grants": {}}),
             409,
             vec!["version 1", "version 2"],
         ),
-        ("/roles/r1", json!({}), 400, vec!["missing field `version`"]),
+        (
+            "/roles/r1",
+            json!({"grants": {}}),
+            400,
+            vec!["missing field `version`"],
+        ),
+        // A replacement states the role's grants: leaving them out is not "none".
+        (
+            "/roles/r1",
+            json!({"version": 1, "name": "R1"}),
+            400,
+            vec!["missing field `grants`"],
+        ),
         (
             "/roles/r1",
             json!({"version": "1"}),
@@ -819,21 +831,21 @@ fn specific_cases(rev: u64, token_id: &str, fx_adm_token_id: &str) -> Vec<Case> 
         ),
         (
             "/roles/r1",
-            json!({"version": 1, "includes": ["r1"]}),
+            json!({"version": 1, "grants": {}, "includes": ["r1"]}),
             422,
             vec!["r1"],
         ),
         (
             "/roles/r1",
-            json!({"version": 1, "includes": ["ghost"]}),
+            json!({"version": 1, "grants": {}, "includes": ["ghost"]}),
             422,
             vec!["ghost"],
         ),
         (
             "/roles/r1",
-            json!({"version": 1, "type": "ghost"}),
+            json!({"version": 1, "grants": {}, "type": "ghost"}),
             422,
-            vec!["ghost"],
+            vec!["ghost", "type cannot change"],
         ),
         (
             "/roles/r1",
@@ -843,19 +855,19 @@ fn specific_cases(rev: u64, token_id: &str, fx_adm_token_id: &str) -> Vec<Case> 
         ),
         (
             "/roles/agent",
-            json!({"version": 1}),
+            json!({"version": 1, "grants": {}}),
             409,
             vec!["template", "copy_of"],
         ),
         (
             "/roles/ghost",
-            json!({"version": 1}),
+            json!({"version": 1, "grants": {}}),
             404,
             vec!["unknown role `ghost`"],
         ),
         (
             "/roles/a%20b",
-            json!({"version": 1}),
+            json!({"version": 1, "grants": {}}),
             400,
             vec!["invalid role id", "a b"],
         ),
@@ -866,7 +878,7 @@ fn specific_cases(rev: u64, token_id: &str, fx_adm_token_id: &str) -> Vec<Case> 
         r,
         t("/roles/r1"),
         Tok::Ag,
-        j(json!({"version": 1})),
+        j(json!({"version": 1, "grants": {}})),
         403,
         &["Roles"],
     ));
@@ -2615,7 +2627,7 @@ async fn concurrent_edits_from_one_version_let_exactly_one_win() {
             s.put(
                 &path,
                 &s.op,
-                json!({"version": 1, "name": format!("Edit {i}")}),
+                json!({"version": 1, "name": format!("Edit {i}"), "grants": {}}),
             )
             .await
         }

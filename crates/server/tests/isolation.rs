@@ -193,7 +193,7 @@ fn body_for(method: &str, tpl: &str, side: &Side) -> Option<Value> {
     let check = json!({"principal": "boss", "action": "users.view", "resource": {"type": "user", "id": "ag"}});
     let v = match (method, tpl.trim_start_matches("/v1/tenants/{tenant}")) {
         ("POST", "/roles") => json!({"id": "stolen", "copy_of": side.admin_role}),
-        ("PUT", "/roles/{role}") => json!({"version": 1, "name": "Stolen"}),
+        ("PUT", "/roles/{role}") => json!({"version": 1, "name": "Stolen", "grants": {}}),
         ("POST", "/users") => json!({"id": "intruder"}),
         ("PUT", "/users/{id}") => json!({"name": "Intruder"}),
         ("POST", "/groups") => json!({"id": "g9", "members": ["boss"]}),

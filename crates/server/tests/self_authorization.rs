@@ -181,7 +181,7 @@ async fn horizon_role_edits_need_roles_modify() {
         Method::PUT,
         "/roles/clerk",
         &h.agent1,
-        Some(json!({"version": 1})),
+        Some(json!({"version": 1, "grants": {}})),
         403,
         &[],
     )

@@ -295,7 +295,8 @@ pub fn resolve_role(profile: &Profile, spec: &RoleSpec) -> Result<RoleDef, Vec<R
                 None
             }
         },
-        None => None,
+        // A role without a type takes the profile's default type, if it has one.
+        None => profile.default_role_type,
     };
     let grants = resolve_grant_list(profile, &spec.grants, RoleField::Grant, &mut problems);
     let locked = resolve_grant_list(profile, &spec.locked, RoleField::Locked, &mut problems);

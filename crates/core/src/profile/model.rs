@@ -606,6 +606,9 @@ pub struct Profile {
     pub privileges: Vec<Privilege>,
     /// Role types.
     pub role_types: Vec<RoleType>,
+    /// The type of a role that names none (`[profile] default_role_type`), if the profile
+    /// types every role.
+    pub default_role_type: Option<usize>,
     /// Role templates.
     pub roles: Vec<RoleDef>,
     /// Actions.
@@ -706,6 +709,44 @@ impl Profile {
             out.push(q);
             if let Some(x) = self.privileges.get(q) {
                 stack.extend(x.children.iter().rev());
+            }
+        }
+        out
+    }
+
+    /// What holding privilege `parent` at `held` gives of its child `child` ("a parent
+    /// includes its children"):
+    /// - a flag parent (held on) gives every child at its top;
+    /// - a `levels` parent held at level `k` gives a `levels` child the highest of the
+    ///   child's levels whose name is one of the parent's levels up to `k` — never a
+    ///   level the parent does not name, nor one above what is held (`Report: Read` does
+    ///   not give `Report export: Edit`) — and gives a flag child only when held at its
+    ///   own highest level.
+    pub fn included(&self, parent: PrivId, held: &GrantValue, child: PrivId) -> Option<GrantValue> {
+        let (p, c) = (self.privileges.get(parent)?, self.privileges.get(child)?);
+        match (&p.kind, held) {
+            (PrivKind::Levels(pl), GrantValue::Level(k)) => match &c.kind {
+                PrivKind::Levels(cl) => {
+                    let names = pl.get(..=*k)?;
+                    cl.iter()
+                        .rposition(|n| names.contains(n))
+                        .map(GrantValue::Level)
+                }
+                _ if *k + 1 == pl.len() => Some(c.kind.top()),
+                _ => None,
+            },
+            (PrivKind::Levels(_), _) => None,
+            (_, GrantValue::Off) => None,
+            _ => Some(c.kind.top()),
+        }
+    }
+
+    /// Privileges parents first (every privilege after its parent).
+    pub fn parents_first(&self) -> Vec<PrivId> {
+        let mut out = Vec::with_capacity(self.privileges.len());
+        for (q, x) in self.privileges.iter().enumerate() {
+            if matches!(x.parent, Parent::Section(_)) {
+                out.extend(self.subtree(q));
             }
         }
         out

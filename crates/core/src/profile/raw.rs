@@ -84,6 +84,7 @@ pub(crate) struct RawHeader {
     pub name: String,
     pub seed: Option<String>,
     pub description: Option<String>,
+    pub default_role_type: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -80,12 +80,18 @@ impl Layout {
         }
     }
 
-    /// Whether `set` holds `p` at its top (the condition for including children).
-    pub(crate) fn holds_top(&self, p: &Profile, q: PrivId, set: &[u64]) -> bool {
+    /// What `set` holds of flag or `levels` privilege `q`: `On`, or its highest level
+    /// held; `None` when not held (or another kind).
+    pub(crate) fn held(&self, p: &Profile, q: PrivId, set: &[u64]) -> Option<GrantValue> {
         let r = self.range(q);
         match p.privileges.get(q).map(|x| &x.kind) {
-            Some(PrivKind::Levels(_)) => r.end > r.start && test_bit(set, r.end - 1),
-            _ => test_bit(set, r.start),
+            Some(PrivKind::Levels(_)) => r
+                .clone()
+                .rev()
+                .find(|&b| test_bit(set, b))
+                .map(|b| GrantValue::Level((b - r.start) as usize)),
+            Some(PrivKind::Flag) if test_bit(set, r.start) => Some(GrantValue::On),
+            _ => None,
         }
     }
 }

@@ -30,7 +30,9 @@ pub struct OwnedRequest {
 #[derive(Clone)]
 enum Kind {
     Flag,
-    Levels(usize),
+    /// A window of `LEVELS`: its start and length (so a child may share only some of its
+    /// parent's level names, or none).
+    Levels(usize, usize),
     Choice(usize),
     Number,
 }
@@ -51,8 +53,12 @@ fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
 fn privilege_atom(rng: &mut ChaCha8Rng, privs: &[Priv]) -> String {
     let p = pick(rng, privs);
     match (&p.kind, rng.random_bool(0.7)) {
-        (Kind::Levels(n), true) => {
-            format!("has(\"{}\", \"{}\")", p.id, LEVELS[rng.random_range(0..*n)])
+        (Kind::Levels(start, n), true) => {
+            format!(
+                "has(\"{}\", \"{}\")",
+                p.id,
+                LEVELS[start + rng.random_range(0..*n)]
+            )
         }
         (Kind::Choice(n), true) => format!(
             "has(\"{}\", \"{}\")",
@@ -144,11 +150,11 @@ fn expr(rng: &mut ChaCha8Rng, privs: &[Priv], resource: &str, depth: u32) -> Str
 fn grant_value(rng: &mut ChaCha8Rng, kind: &Kind) -> (String, GrantSpec) {
     match kind {
         Kind::Flag => ("true".into(), GrantSpec::Bool(true)),
-        Kind::Levels(n) => {
+        Kind::Levels(start, n) => {
             if rng.random_bool(0.15) {
                 return ("true".into(), GrantSpec::Bool(true));
             }
-            let l = LEVELS[rng.random_range(0..*n)];
+            let l = LEVELS[start + rng.random_range(0..*n)];
             (format!("\"{l}\""), GrantSpec::Str(l.into()))
         }
         Kind::Choice(n) => {
@@ -194,13 +200,21 @@ pub fn case(seed: u64, requests: usize) -> Case {
     for i in 0..np {
         let kind = match rng.random_range(0..6) {
             0 | 1 => Kind::Flag,
-            2 | 3 => Kind::Levels(rng.random_range(1..=4)),
+            2 | 3 => {
+                let n = rng.random_range(1..=4);
+                let start = if rng.random_bool(0.6) {
+                    0
+                } else {
+                    rng.random_range(0..=4 - n)
+                };
+                Kind::Levels(start, n)
+            }
             4 => Kind::Choice(rng.random_range(1..=3)),
             _ => Kind::Number,
         };
         let parents: Vec<&Priv> = privs
             .iter()
-            .filter(|p| matches!(p.kind, Kind::Flag | Kind::Levels(_)))
+            .filter(|p| matches!(p.kind, Kind::Flag | Kind::Levels(..)))
             .collect();
         let parent = if !parents.is_empty() && rng.random_bool(0.5) {
             pick(&mut rng, &parents).id.clone()
@@ -215,8 +229,11 @@ pub fn case(seed: u64, requests: usize) -> Case {
         ));
         match &kind {
             Kind::Flag => {}
-            Kind::Levels(n) => {
-                let names: Vec<String> = LEVELS[..*n].iter().map(|l| format!("\"{l}\"")).collect();
+            Kind::Levels(start, n) => {
+                let names: Vec<String> = LEVELS[*start..start + n]
+                    .iter()
+                    .map(|l| format!("\"{l}\""))
+                    .collect();
                 t.push_str(&format!(
                     "kind = \"levels\"\nlevels = [{}]\n",
                     names.join(", ")

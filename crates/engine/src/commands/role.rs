@@ -91,7 +91,17 @@ impl Command for CreateRole {
         if role_exists(view, id) {
             return Err(EngineError::Exists(format!("role `{id}` already exists")));
         }
-        let role = self.0.spec(view, None)?;
+        let mut role = self.0.spec(view, None)?;
+        // A profile that types every role types this one too (as stored, so that it reads
+        // back as it decides).
+        if role.role_type.is_none()
+            && let Some(t) = view
+                .profile
+                .default_role_type
+                .and_then(|t| view.profile.role_types.get(t))
+        {
+            role.role_type = Some(t.id.clone());
+        }
         Ok(Plan {
             created: true,
             ..Plan::of(vec![Change::PutRole { role, version: 1 }])
@@ -120,10 +130,10 @@ pub struct UpdateRole {
     pub name: Option<String>,
     /// Description (kept when absent).
     pub description: Option<String>,
-    /// Role type (kept when absent).
+    /// Role type (kept when absent; a role's type never changes).
     pub role_type: Option<String>,
-    /// Included role ids.
-    pub includes: Vec<String>,
+    /// Included role ids (kept when absent).
+    pub includes: Option<Vec<String>>,
     /// Privilege (id or name) → value.
     pub grants: Vec<(String, GrantSpec)>,
 }
@@ -148,6 +158,22 @@ impl Command for UpdateRole {
                 self.version
             )));
         }
+        // A role's type is fixed: re-typing would drop what its type locks or escape its
+        // cap. A role of another type is a copy.
+        let was = existing.role_type.clone().or_else(|| {
+            view.profile
+                .default_role_type
+                .and_then(|t| view.profile.role_types.get(t))
+                .map(|t| t.id.clone())
+        });
+        if let Some(t) = &self.role_type
+            && Some(t) != was.as_ref()
+        {
+            return Err(EngineError::Invalid(format!(
+                "role `{id}` is of type `{}`; a role's type cannot change (it would drop what that type locks or leave its cap). Copy the role into a new role of type `{t}` instead",
+                was.as_deref().unwrap_or("none")
+            )));
+        }
         let role = RoleSpec {
             id: id.clone(),
             name: self.name.clone().or_else(|| existing.name.clone()),
@@ -155,11 +181,11 @@ impl Command for UpdateRole {
                 .description
                 .clone()
                 .or_else(|| existing.description.clone()),
-            role_type: self
-                .role_type
+            role_type: existing.role_type.clone(),
+            includes: self
+                .includes
                 .clone()
-                .or_else(|| existing.role_type.clone()),
-            includes: self.includes.clone(),
+                .unwrap_or_else(|| existing.includes.clone()),
             grants: self.grants.clone(),
             locked: existing.locked.clone(),
         };

@@ -93,11 +93,10 @@ pub struct UpdateRoleBody {
     /// Role type id.
     #[serde(rename = "type")]
     pub role_type: Option<String>,
-    /// Included role ids.
-    #[serde(default)]
-    pub includes: Vec<String>,
-    /// Privilege (id or name) → value.
-    #[serde(default)]
+    /// Included role ids (kept when absent).
+    pub includes: Option<Vec<String>>,
+    /// Privilege (id or name) → value: the role's whole grants (required; `{}` clears
+    /// them).
     #[schema(value_type = Object)]
     pub grants: BTreeMap<String, serde_json::Value>,
 }

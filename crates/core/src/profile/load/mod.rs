@@ -117,6 +117,7 @@ impl Loader<'_> {
             sections,
             privileges,
             role_types: Vec::new(),
+            default_role_type: None,
             roles: Vec::new(),
             actions: Vec::new(),
             appointments: Vec::new(),
@@ -127,6 +128,18 @@ impl Loader<'_> {
             action_index: FxHashMap::default(),
         };
         p.role_types = self.role_types(&p, &raw.role_type);
+        if let Some(t) = &raw.profile.default_role_type {
+            match p.role_type(t.get_ref()) {
+                Some(i) => p.default_role_type = Some(i),
+                None => self.err(
+                    &t.span(),
+                    format!(
+                        "unknown role type `{}` for `default_role_type`",
+                        t.get_ref()
+                    ),
+                ),
+            }
+        }
         p.roles = self.roles(&p, &raw.role);
         p.actions = self.actions(&p, &raw.action);
         p.action_index = p

@@ -5,7 +5,7 @@
 use rustc_hash::FxHashMap;
 
 use super::{Builder, Interner};
-use crate::profile::{GrantValue, PrivKind, Profile, RoleDef, resolve_role};
+use crate::profile::{GrantValue, Profile, RoleDef, resolve_role};
 use crate::snapshot::bits::{Layout, set_bit, test_bit};
 use crate::snapshot::tables::RoleC;
 use crate::state::{StatePath, TenantState};
@@ -227,23 +227,32 @@ fn close_role(
     }
 }
 
-/// A parent held at its top includes its whole subtree at the top.
+/// A parent includes its children, parents first, by [`Profile::included`]: a flag
+/// parent every child at its top, a `levels` parent its children's levels of the same
+/// names up to the level held.
 fn hold_subtrees_at_top(
     p: &Profile,
     layout: &Layout,
     set: &mut [u64],
     numbers: &mut Vec<(usize, i64)>,
 ) {
-    for (q, x) in p.privileges.iter().enumerate() {
-        if x.children.is_empty() || !layout.holds_top(p, q, set) {
+    for q in p.parents_first() {
+        let Some(x) = p.privileges.get(q) else {
+            continue;
+        };
+        if x.children.is_empty() {
             continue;
         }
-        for d in p.subtree(q).into_iter().skip(1) {
-            if let Some(kind) = p.privileges.get(d).map(|y| &y.kind) {
-                layout.grant(p, d, &kind.top(), set);
-                if let PrivKind::Number { default, .. } = kind {
-                    merge_number(numbers, d, *default);
-                }
+        let Some(held) = layout.held(p, q, set) else {
+            continue;
+        };
+        for &c in &x.children {
+            let Some(v) = p.included(q, &held, c) else {
+                continue;
+            };
+            layout.grant(p, c, &v, set);
+            if let GrantValue::Number(n) = v {
+                merge_number(numbers, c, n);
             }
         }
     }

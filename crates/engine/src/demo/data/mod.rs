@@ -21,7 +21,9 @@
 //!
 //! Three well-known users exist in every profile's demo, for docs and tests:
 //! [`ADMIN_USER`] (the fewest templates that together hold every privilege any template
-//! holds, starting with the most powerful one, tenant-wide), [`SUPERVISOR_USER`] (a
+//! holds, starting with the most powerful one, tenant-wide — leaving out roles given
+//! only to people meeting a condition, such as Phones Pro's supervisors, who must be
+//! agents of their call center), [`SUPERVISOR_USER`] (a
 //! supervisor-like template over one org unit, supervising that unit's queues) and
 //! [`AGENT_USER`] (an agent-like template, member of two of those queues).
 //!

@@ -354,9 +354,19 @@ impl Demo<'_> {
         let mut covered: BTreeSet<PrivId> = primary
             .and_then(|i| closures.get(i).cloned())
             .unwrap_or_default();
+        // Roles given only to people who meet a condition (Phones Pro's supervisors must be
+        // agents of their call center) are not an administrator's to hold.
+        let conditional = |i: usize| {
+            self.p.roles.get(i).is_some_and(|r| {
+                self.p
+                    .appointments
+                    .iter()
+                    .any(|a| a.role == r.id && a.target.is_some())
+            })
+        };
         loop {
             let best = (0..n)
-                .filter(|i| !admin_set.contains(i))
+                .filter(|&i| !admin_set.contains(&i) && !conditional(i))
                 .map(|i| {
                     let gain = closures
                         .get(i)
