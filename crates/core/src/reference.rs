@@ -265,7 +265,7 @@ impl Ref<'_> {
     }
 
     /// What role `id` gets of `q` from its parent privilege, if any.
-    fn from_parent(&self, id: &str, q: PrivId, depth: usize) -> Option<GrantValue> {
+    fn given_by_parent(&self, id: &str, q: PrivId, depth: usize) -> Option<GrantValue> {
         let Some(Parent::Privilege(parent)) = self.p.privileges.get(q).map(|x| x.parent) else {
             return None;
         };
@@ -314,7 +314,7 @@ impl Ref<'_> {
                 best = best.max(Some(n));
             }
         }
-        if let Some(GrantValue::Number(n)) = self.from_parent(id, q, depth) {
+        if let Some(GrantValue::Number(n)) = self.given_by_parent(id, q, depth) {
             best = best.max(Some(n));
         }
         for inc in &role.includes {
