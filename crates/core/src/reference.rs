@@ -290,7 +290,7 @@ impl Ref<'_> {
             return true;
         }
         if self
-            .from_parent(id, q, depth)
+            .given_by_parent(id, q, depth)
             .is_some_and(|v| self.satisfies(q, &v, need))
         {
             return true;
