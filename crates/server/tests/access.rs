@@ -97,13 +97,17 @@ fn shape(profile_id: &str) -> Shape {
         .unwrap()
         .id
         .clone();
-    let check_action = [rolecall_core::profile::TENANT, rolecall_core::profile::USER, ORG_UNIT]
-        .iter()
-        .find_map(|&t| {
-            let a = profile.actions.iter().find(|a| a.resource == t)?;
-            Some((a.id.clone(), profile.types.get(t)?.id.clone()))
-        })
-        .unwrap();
+    let check_action = [
+        rolecall_core::profile::TENANT,
+        rolecall_core::profile::USER,
+        ORG_UNIT,
+    ]
+    .iter()
+    .find_map(|&t| {
+        let a = profile.actions.iter().find(|a| a.resource == t)?;
+        Some((a.id.clone(), profile.types.get(t)?.id.clone()))
+    })
+    .unwrap();
     Shape {
         profile,
         kinds,
@@ -309,7 +313,11 @@ impl<'a> Fixture<'a> {
     }
 
     fn unit(&self, side: &str) -> &str {
-        if side == "in" { &self.inside } else { &self.outside }
+        if side == "in" {
+            &self.inside
+        } else {
+            &self.outside
+        }
     }
 
     fn user(side: &str) -> &'static str {
@@ -352,11 +360,17 @@ impl<'a> Fixture<'a> {
             }
             "/resources/{ty}/{id}" => {
                 let (ty, _, _) = self.sh.resource.as_ref()?;
-                s.op_put(&tp(&format!("/resources/{ty}/{id}")), self.resource_body(side))
-                    .await;
+                s.op_put(
+                    &tp(&format!("/resources/{ty}/{id}")),
+                    self.resource_body(side),
+                )
+                .await;
                 return Some(id);
             }
-            "/roles/{role}" => (tp("/roles"), json!({"id": id, "copy_of": self.sh.small_role})),
+            "/roles/{role}" => (
+                tp("/roles"),
+                json!({"id": id, "copy_of": self.sh.small_role}),
+            ),
             "/assignments/{id}" => (
                 tp("/assignments"),
                 json!({"id": id, "principal": Self::user(side), "role": self.sh.small_role,
@@ -369,13 +383,22 @@ impl<'a> Fixture<'a> {
                 return r.body["id"].as_str().map(str::to_owned);
             }
             "/sod-rules/{id}" => {
-                let roles: Vec<&str> =
-                    self.sh.profile.roles.iter().take(2).map(|r| r.id.as_str()).collect();
+                let roles: Vec<&str> = self
+                    .sh
+                    .profile
+                    .roles
+                    .iter()
+                    .take(2)
+                    .map(|r| r.id.as_str())
+                    .collect();
                 (tp("/sod-rules"), json!({"id": id, "roles": roles}))
             }
             "/credentials/{id}" => {
                 let r = s
-                    .op_post(&tp("/credentials"), json!({"name": id, "abilities": ["read"]}))
+                    .op_post(
+                        &tp("/credentials"),
+                        json!({"name": id, "abilities": ["read"]}),
+                    )
                     .await;
                 return r.body["id"].as_str().map(str::to_owned);
             }
@@ -419,7 +442,12 @@ impl<'a> Fixture<'a> {
 
     /// The request for `method route` about the object on `side` (`-`: none): its path
     /// and body, or `None` when the profile has nothing to ask it about.
-    async fn request(&self, method: &str, route: &str, side: &str) -> Option<(String, Option<Value>)> {
+    async fn request(
+        &self,
+        method: &str,
+        route: &str,
+        side: &str,
+    ) -> Option<(String, Option<Value>)> {
         let sh = self.sh;
         let user = Self::user(side);
         let (action, rtype) = &sh.check_action;
@@ -513,7 +541,13 @@ impl<'a> Fixture<'a> {
             ("PUT", "/tokens/{id}") => Some(json!({})),
             ("POST", "/credentials") => Some(json!({"name": unique, "abilities": ["decide"]})),
             ("POST", "/sod-rules") => {
-                let roles: Vec<&str> = sh.profile.roles.iter().take(2).map(|r| r.id.as_str()).collect();
+                let roles: Vec<&str> = sh
+                    .profile
+                    .roles
+                    .iter()
+                    .take(2)
+                    .map(|r| r.id.as_str())
+                    .collect();
                 Some(json!({"id": unique, "roles": roles}))
             }
             ("POST", "/lookup/subjects") => Some(json!({"action": action,
@@ -539,10 +573,20 @@ fn sides(method: &str, route: &str) -> &'static [&'static str] {
     let about_one = route.contains('{')
         || matches!(
             (method, route),
-            ("POST", "/users" | "/queues" | "/org-units" | "/assignments" | "/relations"
-                | "/check" | "/explain" | "/check/batch" | "/tokens" | "/lookup/resources"
-                | "/impact")
-                | ("GET", "/relations")
+            (
+                "POST",
+                "/users"
+                    | "/queues"
+                    | "/org-units"
+                    | "/assignments"
+                    | "/relations"
+                    | "/check"
+                    | "/explain"
+                    | "/check/batch"
+                    | "/tokens"
+                    | "/lookup/resources"
+                    | "/impact"
+            ) | ("GET", "/relations")
                 | ("PUT", "/users/{id}")
         );
     if about_one { &["in", "out"] } else { &["-"] }
