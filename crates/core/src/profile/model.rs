@@ -273,6 +273,11 @@ pub struct Privilege {
     pub kind: PrivKind,
     /// Privileges directly under it, in file order.
     pub children: Vec<PrivId>,
+    /// A restriction narrows what its holder may do (GoTo "Limit access to assigned
+    /// call queues", Horizon "Emails must be reviewed"): it binds its holder wherever
+    /// any of their assignments carries it (scope and expiry do not lift it), and giving
+    /// it is never an escalation — lifting it is.
+    pub restriction: bool,
 }
 
 /// A role type: caps, locked grants, defaults.
@@ -574,6 +579,59 @@ pub fn management_op(id: &str) -> Option<&'static ManagementOp> {
     MANAGEMENT_OPS.iter().find(|o| o.id == id)
 }
 
+/// A write that gives privileges, whose ceiling a profile declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delegated {
+    /// Defining a role (`roles.write`).
+    RoleDefinition,
+    /// Giving a role (`assignments.write`).
+    Assignment,
+}
+
+impl Delegated {
+    /// The management operation's id.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Delegated::RoleDefinition => "roles.write",
+            Delegated::Assignment => "assignments.write",
+        }
+    }
+
+    /// From the management operation's id.
+    pub fn from_op(op: &str) -> Option<Delegated> {
+        match op {
+            "roles.write" => Some(Delegated::RoleDefinition),
+            "assignments.write" => Some(Delegated::Assignment),
+            _ => None,
+        }
+    }
+}
+
+/// The most a role definition or an assignment may give (restrictions and what a role
+/// type locks or defaults are never counted as given).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ceiling {
+    /// What the granter holds: tenant-wide for a role definition, over the scope for an
+    /// assignment (the default; nobody grants what they do not hold).
+    Holdings,
+    /// The cap of the role's type: whoever may write configures any role of the type
+    /// within its cap (GoTo: "Choose and configure permissions per role").
+    TypeCap,
+    /// What these roles hold together (role template ids).
+    Roles(Vec<String>),
+}
+
+/// A profile's declaration of a delegation ceiling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delegation {
+    /// The write it bounds.
+    pub operation: Delegated,
+    /// The role types it applies to (`None`: every role).
+    pub role_types: Option<Vec<usize>>,
+    /// The ceiling.
+    pub ceiling: Ceiling,
+}
+
 /// Who may perform a management operation in a profile's tenants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Governance {
@@ -618,6 +676,9 @@ pub struct Profile {
     /// Management operation (see [`MANAGEMENT_OPS`]) to who governs it: every operation
     /// when the profile has a `[management]` table, none when it is decision-only.
     pub management: Vec<(String, Governance)>,
+    /// Delegation ceilings, first match wins; writes no entry covers are bounded by the
+    /// granter's own holdings.
+    pub delegation: Vec<Delegation>,
     /// Rules every write must keep.
     pub invariants: Vec<Invariant>,
     /// Separation-of-duty rules every tenant of this profile starts with.
@@ -630,6 +691,20 @@ impl Profile {
     /// A privilege by id or display name.
     pub fn privilege(&self, key: &str) -> Option<PrivId> {
         self.priv_index.get(key).copied()
+    }
+
+    /// The ceiling of `op` for a role of type `role_type`: the first declaration for
+    /// that operation naming the type (or every type), else the granter's holdings.
+    pub fn ceiling(&self, op: Delegated, role_type: Option<usize>) -> &Ceiling {
+        self.delegation
+            .iter()
+            .find(|d| {
+                d.operation == op
+                    && d.role_types
+                        .as_ref()
+                        .is_none_or(|ts| role_type.is_some_and(|t| ts.contains(&t)))
+            })
+            .map_or(&Ceiling::Holdings, |d| &d.ceiling)
     }
 
     /// Who governs a management operation (`Operator` when the profile does not map it).

@@ -72,6 +72,8 @@ pub(crate) struct RawProfile {
     pub appointment: Vec<Spanned<RawAppointment>>,
     pub management: Option<Spanned<BTreeMap<Spanned<String>, Spanned<String>>>>,
     #[serde(default)]
+    pub delegation: Vec<Spanned<RawDelegation>>,
+    #[serde(default)]
     pub invariant: Vec<Spanned<RawInvariant>>,
     #[serde(default)]
     pub separation_of_duty: Vec<Spanned<super::SodRule>>,
@@ -161,6 +163,7 @@ pub(crate) struct RawPrivilege {
     pub max: Option<i64>,
     pub default: Option<Spanned<i64>>,
     pub unit: Option<String>,
+    pub restriction: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -265,4 +268,13 @@ pub(crate) struct RawAppointment {
     pub by: Vec<Spanned<String>>,
     pub scope_kinds: Vec<Spanned<String>>,
     pub target: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDelegation {
+    pub operation: Spanned<String>,
+    pub role_types: Option<Vec<Spanned<String>>>,
+    pub ceiling: Spanned<String>,
+    pub roles: Option<Spanned<Vec<Spanned<String>>>>,
 }

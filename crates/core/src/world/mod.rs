@@ -49,6 +49,8 @@ pub enum AssertKind {
 /// One assertion of a world file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Assertion {
+    /// A name for references (fidelity tables cite it), unique in the file.
+    pub id: Option<String>,
     /// The user asking.
     pub principal: String,
     /// What is asked.

@@ -293,6 +293,17 @@ impl Reader<'_> {
 
     /// The assertions, in file order; one with a problem is reported and left out.
     fn assertions(&mut self, raw: &[Spanned<RawAssert>]) -> Vec<Assertion> {
+        let mut seen = std::collections::BTreeSet::new();
+        for a in raw {
+            if let Some(id) = &a.get_ref().id
+                && !seen.insert(id.get_ref().as_str())
+            {
+                self.errors.push(self.src.error(
+                    &id.span(),
+                    format!("assertion id `{}` is used twice", id.get_ref()),
+                ));
+            }
+        }
         raw.iter().filter_map(|a| self.assertion(a)).collect()
     }
 
@@ -316,6 +327,7 @@ impl Reader<'_> {
                 .and_then(|d| unix(&self.src, d).map_err(|d| self.errors.push(d)).ok());
         let kind = self.assert_kind(a)?;
         Some(Assertion {
+            id: r.id.as_ref().map(|i| i.get_ref().clone()),
             principal: r.principal.get_ref().clone(),
             kind,
             expect,

@@ -82,6 +82,7 @@ pub(super) struct RawAssignment {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawAssert {
+    pub(super) id: Option<Spanned<String>>,
     pub(super) principal: Spanned<String>,
     pub(super) action: Option<Spanned<String>>,
     pub(super) resource: Option<Spanned<String>>,

@@ -3,6 +3,7 @@
 //! its steps; each submodule validates one part of the profile.
 
 mod actions;
+mod delegation;
 mod kinds;
 mod privileges;
 mod roles;
@@ -122,6 +123,7 @@ impl Loader<'_> {
             actions: Vec::new(),
             appointments: Vec::new(),
             management: Vec::new(),
+            delegation: Vec::new(),
             invariants: Vec::new(),
             separation_of_duty: Vec::new(),
             priv_index,
@@ -150,6 +152,7 @@ impl Loader<'_> {
             .collect();
         p.appointments = self.appointments(&p, &raw.appointment);
         p.management = self.management(&p, raw.management.as_ref());
+        p.delegation = self.delegation(&p, &raw.delegation);
         p.invariants = self.invariants(&p, &raw.invariant);
         p.separation_of_duty = self.sod_rules(&p, &raw.separation_of_duty);
         p

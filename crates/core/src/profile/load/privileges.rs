@@ -56,12 +56,14 @@ impl Loader<'_> {
                 parent,
                 kind,
                 children: Vec::new(),
+                restriction: p.restriction.as_ref().is_some_and(|r| *r.get_ref()),
             });
         }
         link_children(&mut out);
         for (i, rp) in raw.iter().enumerate() {
             self.check_ancestry(&out, i, rp.get_ref());
             self.check_may_have_children(&out, i, rp.get_ref());
+            self.check_restriction(&out, i, rp.get_ref());
         }
         (out, index)
     }
@@ -178,6 +180,29 @@ impl Loader<'_> {
                     p.kind.name()
                 ),
             );
+        }
+    }
+}
+
+impl Loader<'_> {
+    /// A restriction is a flag directly under a section, with no children: a parent
+    /// never imposes it, and it imposes nothing below it.
+    fn check_restriction(&mut self, out: &[Privilege], i: PrivId, rp: &RawPrivilege) {
+        let Some(p) = out.get(i).filter(|p| p.restriction) else {
+            return;
+        };
+        let problem = if !matches!(p.kind, PrivKind::Flag) {
+            Some("a restriction must be a flag privilege")
+        } else if matches!(p.parent, Parent::Privilege(_)) {
+            Some("a restriction must sit directly under a section (no parent may impose it)")
+        } else if !p.children.is_empty() {
+            Some("a restriction cannot have children")
+        } else {
+            None
+        };
+        if let Some(m) = problem {
+            let span = rp.restriction.as_ref().map_or(rp.id.span(), |r| r.span());
+            self.err(&span, format!("`{}`: {m}", p.id));
         }
     }
 }
