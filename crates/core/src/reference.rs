@@ -45,6 +45,8 @@ struct Env<'a> {
     rtype: TypeId,
     resource: &'a str,
     req: &'a Request<'a>,
+    /// Every scope covers (an action held anywhere).
+    anywhere: bool,
 }
 
 impl Ref<'_> {
@@ -87,6 +89,7 @@ impl Ref<'_> {
             rtype,
             resource: req.resource_id,
             req,
+            anywhere: action.held_anywhere,
         };
         self.eval(&env, &action.requires)
     }
@@ -217,6 +220,9 @@ impl Ref<'_> {
     }
 
     fn covers(&self, scope: &Scope, env: &Env<'_>) -> bool {
+        if env.anywhere {
+            return true;
+        }
         let (org, queue) = self.anchor(env.rtype, env.resource);
         match scope {
             Scope::Tenant => true,
@@ -334,7 +340,17 @@ impl Ref<'_> {
         })
     }
 
+    /// Whether the principal holds `q` for the resource. A restriction binds wherever
+    /// any assignment of theirs carries it, whatever its scope or expiry.
     fn has(&self, env: &Env<'_>, q: PrivId, need: Need) -> bool {
+        if self.p.privileges.get(q).is_some_and(|x| x.restriction) {
+            return self
+                .s
+                .assignments
+                .iter()
+                .filter(|a| a.principal == env.principal)
+                .any(|a| self.role_holds(&a.role, q, need, 0));
+        }
         self.live_assignments(env)
             .any(|a| self.role_holds(&a.role, q, need, 0))
     }

@@ -81,7 +81,10 @@ fn cells(line: &str) -> Option<Vec<String>> {
     }
     let inner = &l[1..l.len() - 1];
     let cs: Vec<String> = inner.split('|').map(|c| c.trim().to_owned()).collect();
-    if cs.iter().all(|c| c.chars().all(|ch| ch == '-' || ch == ':')) {
+    if cs
+        .iter()
+        .all(|c| c.chars().all(|ch| ch == '-' || ch == ':'))
+    {
         return None; // the separator row
     }
     Some(cs)
@@ -185,7 +188,10 @@ fn check_profile(id: &str) -> Vec<String> {
     let mut problems = Vec::new();
     let ptext = std::fs::read_to_string(root.join(format!("profiles/{id}.toml"))).unwrap();
     let profile = load_profile(id, &ptext).unwrap_or_else(|e| panic!("{e}"));
-    let seed_file = profile.seed.clone().expect("every shipped profile names its seed");
+    let seed_file = profile
+        .seed
+        .clone()
+        .expect("every shipped profile names its seed");
     let seed = std::fs::read_to_string(root.join("docs/fidelity/seeds").join(&seed_file))
         .unwrap_or_else(|e| panic!("seed {seed_file}: {e}"));
     let doc_path = root.join(format!("docs/fidelity/{id}.md"));
@@ -244,9 +250,9 @@ fn check_profile(id: &str) -> Vec<String> {
                     None => problems.push(format!(
                         "{doc_name}:{n}: no assertion `{name}` in profiles/{id}.world.toml"
                     )),
-                    Some(r) if r.outcome != Outcome::Pass => problems.push(format!(
-                        "{doc_name}:{n}: assertion `{name}` does not pass"
-                    )),
+                    Some(r) if r.outcome != Outcome::Pass => {
+                        problems.push(format!("{doc_name}:{n}: assertion `{name}` does not pass"))
+                    }
                     Some(_) => {}
                 },
                 "test" => {
@@ -305,9 +311,7 @@ fn check_profile(id: &str) -> Vec<String> {
             "{doc_name}: states {k} rules and rows, has {}",
             table.rules.len()
         )),
-        None => problems.push(format!(
-            "{doc_name}: no \"Rules and rows covered: N\" line"
-        )),
+        None => problems.push(format!("{doc_name}: no \"Rules and rows covered: N\" line")),
     }
     problems
 }

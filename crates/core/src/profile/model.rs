@@ -308,6 +308,9 @@ pub struct Action {
     pub description: Option<String>,
     /// Decisions are audited.
     pub sensitive: bool,
+    /// A personal ability on the tenant (GoTo: open analytics, the Configuration
+    /// Portal): a grant over any scope gives it, not only a tenant-wide one.
+    pub held_anywhere: bool,
     /// The resource type it acts on.
     pub resource: TypeId,
     /// The requirement.

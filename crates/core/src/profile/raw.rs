@@ -238,6 +238,7 @@ pub(crate) struct RawAction {
     pub description: Option<String>,
     #[serde(default)]
     pub sensitive: bool,
+    pub held_anywhere: Option<Spanned<bool>>,
     pub requires: Spanned<String>,
     #[serde(default)]
     pub obligations: Vec<Spanned<RawObligation>>,

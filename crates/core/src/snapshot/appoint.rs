@@ -166,6 +166,7 @@ impl Snapshot {
                     rid: o,
                     now: req.now,
                     context: &context,
+                    anywhere: false,
                 };
                 match ev.eval(program) {
                     Ok(true) => {}

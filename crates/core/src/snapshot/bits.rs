@@ -16,6 +16,8 @@ pub struct Layout {
     pub bits: usize,
     /// Words of 64 bits per set.
     pub words: usize,
+    /// The bits of restriction privileges (see [`crate::profile::Privilege::restriction`]).
+    pub(crate) restrictions: Vec<u64>,
 }
 
 impl Layout {
@@ -31,10 +33,20 @@ impl Layout {
             };
         }
         let bits = next as usize;
+        let words = bits.div_ceil(64).max(1);
+        let mut restrictions = vec![0u64; words];
+        for (q, x) in p.privileges.iter().enumerate() {
+            if x.restriction
+                && let Some(&b) = start.get(q)
+            {
+                set_bit(&mut restrictions, b);
+            }
+        }
         Self {
             start,
             bits,
-            words: bits.div_ceil(64).max(1),
+            words,
+            restrictions,
         }
     }
 

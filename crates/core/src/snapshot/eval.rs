@@ -31,12 +31,17 @@ pub(crate) struct Eval<'s> {
     pub rid: u32,
     pub now: i64,
     pub context: &'s Context,
+    /// Every scope covers (an action held anywhere).
+    pub anywhere: bool,
 }
 
 impl<'s> Eval<'s> {
     /// Whether a scope covers the resource.
     #[inline]
     pub(crate) fn covers(&self, scope: &ScopeC) -> bool {
+        if self.anywhere {
+            return true;
+        }
         match scope {
             ScopeC::Tenant => true,
             ScopeC::Orgs(list) => {
@@ -392,6 +397,11 @@ impl Snapshot {
             rid: r.resource,
             now,
             context,
+            anywhere: self
+                .profile
+                .actions
+                .get(r.action)
+                .is_some_and(|a| a.held_anywhere),
         };
         self.with_obligations(&ev, r.action, ev.eval(program).into())
     }

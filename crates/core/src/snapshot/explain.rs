@@ -135,6 +135,7 @@ impl Snapshot {
             rid: r.resource,
             now: req.now,
             context: req.context,
+            anywhere: action.is_some_and(|a| a.held_anywhere),
         };
         let decision = self.with_obligations(&ev, r.action, ev.eval(program).into());
         let tree = ev.explain(program);

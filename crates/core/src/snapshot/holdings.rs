@@ -21,7 +21,7 @@ pub struct HeldPrivilege {
 impl Snapshot {
     /// The bits user `user` holds for resource `rtype:rid` at `now`: every unexpired
     /// assignment whose scope covers the resource (the tenant resource is covered only
-    /// by tenant-wide assignments).
+    /// by tenant-wide assignments), and every restriction any assignment carries.
     pub fn held_set(&self, user: u32, rtype: TypeId, rid: u32, now: i64) -> Vec<u64> {
         let words = self.layout.words;
         let mut out = vec![0u64; words];
@@ -36,16 +36,18 @@ impl Snapshot {
             rid,
             now,
             context: &ctx,
+            anywhere: false,
         };
         for g in u.all {
-            if g.expires > now && ev.covers(&g.scope) {
-                let s = g.set as usize * words;
-                for (w, x) in out
-                    .iter_mut()
-                    .zip(self.sets.get(s..s + words).unwrap_or(&[]))
-                {
-                    *w |= *x;
-                }
+            let whole = g.expires > now && ev.covers(&g.scope);
+            let s = g.set as usize * words;
+            for ((w, x), r) in out
+                .iter_mut()
+                .zip(self.sets.get(s..s + words).unwrap_or(&[]))
+                .zip(&self.layout.restrictions)
+            {
+                // A restriction binds wherever any assignment carries it.
+                *w |= if whole { *x } else { *x & *r };
             }
         }
         out
@@ -71,7 +73,7 @@ impl Snapshot {
         Some(self.bit_label(missing))
     }
 
-    fn bit_label(&self, bit: u32) -> String {
+    pub(crate) fn bit_label(&self, bit: u32) -> String {
         let p = &self.profile;
         let q = self
             .layout

@@ -6,6 +6,7 @@
 mod appoint;
 mod bits;
 mod build;
+mod delegation;
 mod eval;
 mod explain;
 mod holdings;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 
 pub use appoint::{AppointDecision, AppointRequest};
 pub use bits::Layout;
+pub use delegation::Excess;
 pub(crate) use eval::Eval;
 pub use explain::{ExplainNode, Explanation, Outcome};
 pub use holdings::HeldPrivilege;

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use super::build::{anchor_of, attr_val};
-use super::tables::GrantC;
+use super::tables::{GrantC, base_union};
 use super::*;
 use crate::change::Change;
 use crate::mem::MemState;
@@ -342,23 +342,10 @@ impl Patcher<'_> {
         Ok(())
     }
 
-    /// The union of a grant list's tenant-wide, non-expiring sets, interned by a scan of
-    /// the existing sets.
+    /// A grant list's base set ([`base_union`]), interned by a scan of the existing sets.
     fn intern_base(&mut self, list: &[GrantC]) -> u32 {
         let words = self.old.layout.words;
-        let mut acc = vec![0u64; words];
-        for g in list
-            .iter()
-            .filter(|g| g.scope == ScopeC::Tenant && g.expires == i64::MAX)
-        {
-            let s = g.set as usize * words;
-            for (w, x) in acc
-                .iter_mut()
-                .zip(self.sets.get(s..s + words).unwrap_or(&[]))
-            {
-                *w |= *x;
-            }
-        }
+        let acc = base_union(words, &self.sets, &self.old.layout.restrictions, list);
         match self
             .sets
             .chunks(words.max(1))

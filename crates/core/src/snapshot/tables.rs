@@ -147,6 +147,28 @@ pub(crate) struct GrantC {
     pub expires: i64,
 }
 
+/// A user's base set from their grants: the union of the tenant-wide, non-expiring
+/// ones, plus every restriction any of them carries (a restriction binds its holder
+/// everywhere, and until the assignment is removed). `sets` holds the interned sets,
+/// `words` words each.
+pub(crate) fn base_union(
+    words: usize,
+    sets: &[u64],
+    restrictions: &[u64],
+    list: &[GrantC],
+) -> Vec<u64> {
+    let mut acc = vec![0u64; words];
+    for g in list {
+        let s = g.set as usize * words;
+        let set = sets.get(s..s + words).unwrap_or(&[]);
+        let whole = g.scope == ScopeC::Tenant && g.expires == i64::MAX;
+        for ((w, x), r) in acc.iter_mut().zip(set).zip(restrictions) {
+            *w |= if whole { *x } else { *x & *r };
+        }
+    }
+    acc
+}
+
 /// What one user holds, borrowed from [`Users`].
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct UserView<'a> {

@@ -40,6 +40,8 @@ enum Kind {
 struct Priv {
     id: String,
     kind: Kind,
+    /// A restriction (a flag under a section): binds wherever any assignment carries it.
+    restriction: bool,
 }
 
 const LEVELS: [&str; 4] = ["View only", "Modify", "Modify and delete", "Admin"];
@@ -214,7 +216,7 @@ pub fn case(seed: u64, requests: usize) -> Case {
         };
         let parents: Vec<&Priv> = privs
             .iter()
-            .filter(|p| matches!(p.kind, Kind::Flag | Kind::Levels(..)))
+            .filter(|p| matches!(p.kind, Kind::Flag | Kind::Levels(..)) && !p.restriction)
             .collect();
         let parent = if !parents.is_empty() && rng.random_bool(0.5) {
             pick(&mut rng, &parents).id.clone()
@@ -227,6 +229,12 @@ pub fn case(seed: u64, requests: usize) -> Case {
         t.push_str(&format!(
             "[[privilege]]\nid = \"{id}\"\nname = \"Privilege {i}\"\nparent = \"{parent}\"\n"
         ));
+        let restriction = matches!(kind, Kind::Flag)
+            && (parent == "general" || parent == "admin")
+            && rng.random_bool(0.3);
+        if restriction {
+            t.push_str("restriction = true\n");
+        }
         match &kind {
             Kind::Flag => {}
             Kind::Levels(start, n) => {
@@ -252,7 +260,11 @@ pub fn case(seed: u64, requests: usize) -> Case {
             Kind::Number => t.push_str("kind = \"number\"\nmin = 0\nmax = 1000\ndefault = 250\n"),
         }
         t.push('\n');
-        privs.push(Priv { id, kind });
+        privs.push(Priv {
+            id,
+            kind,
+            restriction,
+        });
     }
     // Role types: locked and default grants.
     let mut role_types = Vec::new();
@@ -332,8 +344,13 @@ pub fn case(seed: u64, requests: usize) -> Case {
     for a in 0..na {
         let ty = *pick(&mut rng, &types);
         let e = expr(&mut rng, &privs, ty, 3);
+        let anywhere = if ty == "tenant" && rng.random_bool(0.4) {
+            "held_anywhere = true\n"
+        } else {
+            ""
+        };
         t.push_str(&format!(
-            "[[action]]\nid = \"a{a}\"\nresource = \"{ty}\"\nrequires = '''{e}'''\n\n"
+            "[[action]]\nid = \"a{a}\"\nresource = \"{ty}\"\n{anywhere}requires = '''{e}'''\n\n"
         ));
         actions.push((format!("a{a}"), ty));
     }

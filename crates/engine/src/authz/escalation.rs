@@ -1,11 +1,16 @@
-//! Nobody grants what they do not hold: a role definition may hold only what its
-//! editor holds tenant-wide, and an assignment may give only what its giver holds over
-//! the scope concerned — unless the profile's appointment rules say who appoints whom.
-//! A service credential gives, as its user, at most within its own scope.
+//! Delegation ceilings: a role definition or an assignment gives at most what the
+//! profile's ceiling for that write holds — by default the granter's own holdings
+//! (tenant-wide for a role definition, over the scope for an assignment: nobody grants
+//! what they do not hold), or the role type's cap, or what named roles hold. What a
+//! role type locks or defaults is not given by the editor, restrictions never count
+//! as given, and under the holdings ceiling lifting a restriction that binds the
+//! granter is refused. The profile's appointment rules, where they exist, say who
+//! appoints whom instead. A service credential gives, as its user, at most within its
+//! own scope.
 
 use rolecall_core::Snapshot;
-use rolecall_core::profile::{ORG_UNIT, QUEUE, TENANT, TypeId, USER};
-use rolecall_core::snapshot::AppointRequest;
+use rolecall_core::profile::{Ceiling, Delegated, ORG_UNIT, QUEUE, TENANT, TypeId, USER};
+use rolecall_core::snapshot::{AppointRequest, Excess};
 use rolecall_core::state::Scope;
 
 use super::{Object, authorize};
@@ -37,8 +42,67 @@ fn acting_user(snap: &Snapshot, principal: &str) -> EngineResult<u32> {
     })
 }
 
-/// Refuses a role definition that would hold anything the actor does not hold
-/// tenant-wide. `candidate` is the snapshot with the edited role.
+/// The ceiling, in words, for a refusal.
+fn ceiling_words(snap: &Snapshot, ceiling: &Ceiling, role: &str, op: Delegated) -> String {
+    let what = match op {
+        Delegated::RoleDefinition => "defining roles",
+        Delegated::Assignment => "giving roles",
+    };
+    match ceiling {
+        Ceiling::Holdings => format!(
+            "this profile's ceiling for {what} is what the granter holds{}: nobody grants what they do not hold",
+            match op {
+                Delegated::RoleDefinition => " tenant-wide",
+                Delegated::Assignment => " over that scope",
+            }
+        ),
+        Ceiling::TypeCap => {
+            let ty = snap.role_type_of(role).unwrap_or("?");
+            format!("this profile's ceiling for {what} of type `{ty}` is that type's cap")
+        }
+        Ceiling::Roles(ids) => format!(
+            "this profile's ceiling for {what} is what {} hold together",
+            ids.iter()
+                .map(|r| format!("`{r}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// The refusal for a write that exceeds its ceiling.
+fn refusal(
+    snap: &Snapshot,
+    excess: Excess,
+    ceiling: &Ceiling,
+    role: &str,
+    granter: &str,
+    op: Delegated,
+) -> EngineError {
+    let why = ceiling_words(snap, ceiling, role, op);
+    let verb = match op {
+        Delegated::RoleDefinition => "grant",
+        Delegated::Assignment => "give",
+    };
+    EngineError::Forbidden(match excess {
+        Excess::Gives(label) if *ceiling == Ceiling::Holdings => format!(
+            "role `{role}` would {verb} `{label}`, which `{granter}` does not hold{}; {why}",
+            match op {
+                Delegated::RoleDefinition => " tenant-wide",
+                Delegated::Assignment => " over that scope",
+            }
+        ),
+        Excess::Gives(label) => {
+            format!("role `{role}` would {verb} `{label}`, above its ceiling; {why}")
+        }
+        Excess::Lifts(label) => format!(
+            "role `{role}` leaves out the restriction `{label}`, which binds `{granter}`: it would lift it; {why}"
+        ),
+    })
+}
+
+/// Refuses a role definition above its ceiling (by default, anything the actor does
+/// not hold tenant-wide). `candidate` is the snapshot with the edited role.
 pub fn role_within_actor(
     view: &View,
     candidate: &Snapshot,
@@ -54,12 +118,11 @@ pub fn role_within_actor(
         };
     };
     let user = acting_user(&view.snapshot, principal)?;
-    let need = candidate.role_set(role).unwrap_or_default();
     let have = view.snapshot.held_tenant_wide(user, now);
-    match view.snapshot.first_missing(&need, &have) {
-        Some(label) => Err(EngineError::Forbidden(format!(
-            "role `{role}` would grant `{label}`, which `{principal}` does not hold tenant-wide; nobody grants what they do not hold"
-        ))),
+    let op = Delegated::RoleDefinition;
+    let ceiling = candidate.ceiling_of(op, role);
+    match candidate.exceeds(ceiling, role, &have) {
+        Some(excess) => Err(refusal(candidate, excess, ceiling, role, principal, op)),
         None => Ok(()),
     }
 }
@@ -113,15 +176,15 @@ pub fn assignment_allowed(
     }
     authorize(snap, actor, "assignments.write", Object::user(target), now)?;
     let user = acting_user(snap, principal)?;
-    let need = snap
-        .role_set(role)
-        .ok_or_else(|| EngineError::Invalid(format!("unknown role `{role}`")))?;
+    if snap.role_set(role).is_none() {
+        return Err(EngineError::Invalid(format!("unknown role `{role}`")));
+    }
+    let op = Delegated::Assignment;
+    let ceiling = snap.ceiling_of(op, role);
     for (ty, e) in scope_resources(snap, scope) {
         let have = snap.held_set(user, ty, e, now);
-        if let Some(label) = snap.first_missing(&need, &have) {
-            return Err(EngineError::Forbidden(format!(
-                "role `{role}` would give `{label}`, which `{principal}` does not hold over that scope; nobody grants what they do not hold"
-            )));
+        if let Some(excess) = snap.exceeds(ceiling, role, &have) {
+            return Err(refusal(snap, excess, ceiling, role, principal, op));
         }
     }
     Ok(())

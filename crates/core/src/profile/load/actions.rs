@@ -74,12 +74,22 @@ impl Loader<'_> {
                 continue;
             };
             let obligations = self.obligations(p, a, resource);
+            let held_anywhere = a.held_anywhere.as_ref().is_some_and(|h| *h.get_ref());
+            if let Some(h) = a.held_anywhere.as_ref().filter(|_| held_anywhere)
+                && resource != TENANT
+            {
+                self.err(
+                    &h.span(),
+                    "`held_anywhere` is for actions on the tenant (a personal ability); an action on an object is decided by the scopes that cover it",
+                );
+            }
             out.push(Action {
                 id: a.id.get_ref().clone(),
                 name: a.name.clone().unwrap_or_else(|| a.id.get_ref().clone()),
                 menu: a.menu.clone(),
                 description: a.description.clone(),
                 sensitive: a.sensitive,
+                held_anywhere,
                 resource,
                 requires,
                 requires_text: a.requires.get_ref().trim().to_owned(),

@@ -78,12 +78,20 @@ impl Loader<'_> {
                 if roles.get_ref().is_empty() {
                     self.err(&roles.span(), "`roles` names no role");
                 }
-                Ceiling::Roles(roles.get_ref().iter().map(|r| r.get_ref().clone()).collect())
+                Ceiling::Roles(
+                    roles
+                        .get_ref()
+                        .iter()
+                        .map(|r| r.get_ref().clone())
+                        .collect(),
+                )
             }
             other => {
                 self.err(
                     &d.ceiling.span(),
-                    format!("unknown ceiling `{other}`; expected `holdings`, `type_cap` or `roles`"),
+                    format!(
+                        "unknown ceiling `{other}`; expected `holdings`, `type_cap` or `roles`"
+                    ),
                 );
                 return None;
             }

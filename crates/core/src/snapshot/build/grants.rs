@@ -1,12 +1,13 @@
 //! Users' grants: each assignment becomes a grant (role, the role's interned set,
 //! compiled scope, expiry) of its user; the union of each user's tenant-wide,
-//! non-expiring grants is interned as the user's base set.
+//! non-expiring grants, with every restriction they carry, is interned as the user's
+//! base set.
 
 use rustc_hash::FxHashMap;
 
 use super::{Builder, Interner};
 use crate::profile::{ORG_UNIT, QUEUE, USER};
-use crate::snapshot::tables::{GrantC, RoleC};
+use crate::snapshot::tables::{GrantC, RoleC, base_union};
 use crate::snapshot::{EntityTable, ScopeC, Users};
 use crate::state::{Assignment, Scope, StatePath, TenantState};
 
@@ -17,6 +18,7 @@ pub(super) fn users(
     roles: &[RoleC],
     role_index: &FxHashMap<String, u32>,
     interner: &mut Interner,
+    restrictions: &[u64],
     state: &TenantState,
 ) -> Users {
     let user_count = tables.get(USER).map_or(0, |t| t.ids.len());
@@ -29,7 +31,13 @@ pub(super) fn users(
             list.push(grant);
         }
     }
-    let base: Vec<u32> = lists.iter().map(|l| base_set(interner, l)).collect();
+    let base: Vec<u32> = lists
+        .iter()
+        .map(|l| {
+            let set = base_union(interner.words, &interner.sets, restrictions, l);
+            interner.intern(&set)
+        })
+        .collect();
     Users::new(base, lists)
 }
 
@@ -107,22 +115,4 @@ fn compile_scope(b: &mut Builder, tables: &[EntityTable], i: usize, s: &Scope) -
         Scope::OrgUnits(ids) => lookup(ORG_UNIT, "org unit", ids).map(ScopeC::Orgs),
         Scope::Queues(ids) => lookup(QUEUE, "queue", ids).map(ScopeC::Queues),
     }
-}
-
-/// The interned union of a user's tenant-wide, non-expiring grants.
-fn base_set(interner: &mut Interner, grants: &[GrantC]) -> u32 {
-    let mut acc = vec![0u64; interner.words];
-    for g in grants
-        .iter()
-        .filter(|g| g.scope == ScopeC::Tenant && g.expires == i64::MAX)
-    {
-        let s = g.set as usize * interner.words;
-        for (w, x) in acc
-            .iter_mut()
-            .zip(interner.sets.get(s..s + interner.words).unwrap_or(&[]))
-        {
-            *w |= *x;
-        }
-    }
-    interner.intern(&acc)
 }

@@ -20,6 +20,7 @@ use crate::state::{StateError, StatePath, TenantState};
 
 pub(crate) use entities::attr_val;
 pub(crate) use relations::{anchor_of, many_store};
+pub(crate) use roles::{cap_mask, hold_subtrees_at_top};
 
 /// Collects the problems found in a state, each with the path of its object.
 pub(crate) struct Builder {
@@ -98,7 +99,15 @@ impl Snapshot {
             &role_index,
             &custom_path,
         );
-        let users = grants::users(&mut b, &tables, &roles, &role_index, &mut interner, state);
+        let users = grants::users(
+            &mut b,
+            &tables,
+            &roles,
+            &role_index,
+            &mut interner,
+            &layout.restrictions,
+            state,
+        );
 
         let sod = super::sod::compile(&mut b, p, &layout, &role_index, &state.sod_rules);
         if !b.errors.is_empty() {

@@ -230,7 +230,7 @@ fn close_role(
 /// A parent includes its children, parents first, by [`Profile::included`]: a flag
 /// parent every child at its top, a `levels` parent its children's levels of the same
 /// names up to the level held.
-fn hold_subtrees_at_top(
+pub(crate) fn hold_subtrees_at_top(
     p: &Profile,
     layout: &Layout,
     set: &mut [u64],
@@ -270,17 +270,9 @@ fn check_cap(
     let Some(rt) = d.role_type.and_then(|t| p.role_types.get(t)) else {
         return;
     };
-    let Some(cap) = &rt.cap else {
+    let Some(mask) = cap_mask(p, layout, d.role_type) else {
         return;
     };
-    let mut mask = vec![0u64; layout.words];
-    for c in cap {
-        for q in p.subtree(*c) {
-            for bit in layout.range(q) {
-                set_bit(&mut mask, bit);
-            }
-        }
-    }
     let outside = (0..p.privileges.len()).find(|&q| {
         layout
             .range(q)
@@ -296,6 +288,21 @@ fn check_cap(
             ),
         );
     }
+}
+
+/// The bits a role of type `role_type` may hold (its cap's privileges with their
+/// subtrees), or `None` when the type has no cap (or there is no type).
+pub(crate) fn cap_mask(p: &Profile, layout: &Layout, role_type: Option<usize>) -> Option<Vec<u64>> {
+    let cap = role_type.and_then(|t| p.role_types.get(t))?.cap.as_ref()?;
+    let mut mask = vec![0u64; layout.words];
+    for c in cap {
+        for q in p.subtree(*c) {
+            for bit in layout.range(q) {
+                set_bit(&mut mask, bit);
+            }
+        }
+    }
+    Some(mask)
 }
 
 /// Keeps the largest value granted for number privilege `q`.

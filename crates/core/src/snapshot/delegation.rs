@@ -1,0 +1,129 @@
+//! What a role definition or an assignment gives, for delegation ceilings: the role's
+//! own grants and those of the roles it includes — never what its role type locks or
+//! defaults (the type imposes them, the editor does not give them), never restrictions
+//! (they narrow) — and the ceiling a profile declares for the write.
+
+use super::Snapshot;
+use super::bits::test_bit;
+use super::build::{cap_mask, hold_subtrees_at_top};
+use crate::profile::{Ceiling, Delegated, GrantValue};
+
+/// Why a write exceeds its ceiling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Excess {
+    /// It would give this privilege or level (a label such as `Users: Modify`), which
+    /// the ceiling does not hold.
+    Gives(String),
+    /// It would leave out this restriction, which binds the granter (lifting it is an
+    /// escalation; only under the holdings ceiling).
+    Lifts(String),
+}
+
+impl Snapshot {
+    /// The bits role `role` gives: its own grants and locked entries and what its
+    /// included roles give, closed under parent inclusion; without its role type's
+    /// locked and default entries and without restrictions. `None` for an unknown role.
+    pub fn role_given_set(&self, role: &str) -> Option<Vec<u64>> {
+        let mut set = vec![0u64; self.layout.words];
+        let mut stack = vec![*self.role_index.get(role)?];
+        let mut seen: Vec<u32> = Vec::new();
+        let p = &self.profile;
+        while let Some(r) = stack.pop() {
+            if seen.contains(&r) {
+                continue;
+            }
+            seen.push(r);
+            let Some(rc) = self.roles.get(r as usize) else {
+                continue;
+            };
+            let d = &rc.def;
+            for (q, v) in d.grants.iter().chain(d.locked.iter()) {
+                if *v != GrantValue::Off {
+                    self.layout.grant(p, *q, v, &mut set);
+                }
+            }
+            for inc in &d.includes {
+                if let Some(&j) = self.role_index.get(inc) {
+                    stack.push(j);
+                }
+            }
+        }
+        let mut numbers = Vec::new();
+        hold_subtrees_at_top(p, &self.layout, &mut set, &mut numbers);
+        for (w, r) in set.iter_mut().zip(&self.layout.restrictions) {
+            *w &= !*r;
+        }
+        Some(set)
+    }
+
+    /// The id of role `role`'s type, if it has one.
+    pub fn role_type_of(&self, role: &str) -> Option<&str> {
+        let rc = self.roles.get(*self.role_index.get(role)? as usize)?;
+        let t = rc.def.role_type?;
+        self.profile.role_types.get(t).map(|t| t.id.as_str())
+    }
+
+    /// The ceiling the profile declares for `op` on role `role` (by the role's type).
+    pub fn ceiling_of(&self, op: Delegated, role: &str) -> &Ceiling {
+        let role_type = self
+            .role_index
+            .get(role)
+            .and_then(|&r| self.roles.get(r as usize))
+            .and_then(|rc| rc.def.role_type);
+        self.profile.ceiling(op, role_type)
+    }
+
+    /// The bits a fixed ceiling holds for role `role`: the cap of its type, or what
+    /// the named roles hold together. `None` for [`Ceiling::Holdings`] (the granter's
+    /// holdings, which the caller knows) and for a type with no cap.
+    pub fn ceiling_set(&self, ceiling: &Ceiling, role: &str) -> Option<Vec<u64>> {
+        match ceiling {
+            Ceiling::Holdings => None,
+            Ceiling::TypeCap => {
+                let rt = self
+                    .role_index
+                    .get(role)
+                    .and_then(|&r| self.roles.get(r as usize))
+                    .and_then(|rc| rc.def.role_type);
+                cap_mask(&self.profile, &self.layout, rt)
+            }
+            Ceiling::Roles(ids) => {
+                let mut set = vec![0u64; self.layout.words];
+                for id in ids {
+                    for (w, x) in set.iter_mut().zip(self.role_set(id).unwrap_or_default()) {
+                        *w |= x;
+                    }
+                }
+                Some(set)
+            }
+        }
+    }
+
+    /// Whether giving role `role` stays within `ceiling`: what the role gives must be
+    /// in the ceiling's set (for [`Ceiling::Holdings`], `have`: what the granter holds
+    /// where the write applies), and under holdings the role may not leave out a
+    /// restriction that binds the granter.
+    pub fn exceeds(&self, ceiling: &Ceiling, role: &str, have: &[u64]) -> Option<Excess> {
+        let gives = self.role_given_set(role)?;
+        let bound = match ceiling {
+            Ceiling::Holdings => have.to_vec(),
+            _ => self
+                .ceiling_set(ceiling, role)
+                .unwrap_or_else(|| have.to_vec()),
+        };
+        if let Some(label) = self.first_missing(&gives, &bound) {
+            return Some(Excess::Gives(label));
+        }
+        if *ceiling == Ceiling::Holdings {
+            let full = self.role_set(role).unwrap_or_default();
+            let bits = self.layout.bits as u32;
+            let lifted = (0..bits).find(|&b| {
+                test_bit(&self.layout.restrictions, b) && test_bit(have, b) && !test_bit(&full, b)
+            });
+            if let Some(b) = lifted {
+                return Some(Excess::Lifts(self.bit_label(b)));
+            }
+        }
+        None
+    }
+}
