@@ -1,11 +1,14 @@
-//! Self-authorization as a property: in tenants of three shipped profiles (Phones Pro,
+//! Self-authorization as a property: in tenants of four shipped profiles (Phones Pro,
 //! whose administration is decided per org unit; Zoom, per user and tenant-wide;
-//! Horizon, per user with anti-escalation), random users hold random templates over
-//! random scopes and try random management operations. No operation succeeds whose
-//! governing action (or appointment rule) denies its actor on the object concerned, no
-//! write gives anything its actor does not hold there, and no list holds an item its
-//! reader may not read. The oracle is written here, plainly, from the profile's
-//! `[management]` table — not with the engine's own resolution.
+//! Horizon, per user with anti-escalation; GoTo, whose Contact Admin configures roles
+//! up to their type's cap), and variants of them under every delegation ceiling kind,
+//! random users hold random templates over random scopes and try random management
+//! operations. No operation succeeds whose governing action (or appointment rule)
+//! denies its actor on the object concerned, no role definition or assignment gives
+//! more than its declared ceiling (the granter's holdings, the role type's cap, or
+//! named roles), and no list holds an item its reader may not read. The oracle is
+//! written here, plainly, from the profile's `[management]` and `[[delegation]]`
+//! tables — not with the engine's own resolution.
 
 #![allow(
     clippy::unwrap_used,
@@ -19,14 +22,16 @@ use std::sync::Arc;
 
 use rand::prelude::*;
 use rand_chacha::ChaCha8Rng;
-use rolecall_core::profile::{Governance, ORG_PARENT, ORG_UNIT, TENANT, USER};
+use rolecall_core::profile::{
+    Ceiling, Delegated, Governance, GrantSpec, ORG_PARENT, ORG_UNIT, PrivKind, TENANT, USER,
+};
 use rolecall_core::snapshot::AppointRequest;
 use rolecall_core::state::{Assignment, Scope};
 use rolecall_core::{Change, Context, Request, Snapshot};
 use rolecall_engine::authz::{Object, Reader};
 use rolecall_engine::commands::{
-    ApplyChanges, AssignmentDraft, CreateAssignment, DeleteAssignment, DeleteEntity, EntityDraft,
-    EntityKind, UpsertEntity,
+    ApplyChanges, AssignmentDraft, CreateAssignment, CreateRole, DeleteAssignment, DeleteEntity,
+    EntityDraft, EntityKind, RoleDraft, UpsertEntity,
 };
 use rolecall_engine::{Actor, Engine, Options, ProfileSource, TenantSpec, open_store};
 
@@ -77,6 +82,56 @@ fn profile_allows(snap: &Snapshot, user: &str, op: &str, object: Object<'_>, now
     }
 }
 
+/// The ceiling the profile declares for `op` on a role of type `role_type`, read
+/// plainly from its `[[delegation]]` entries (first match; none: holdings).
+fn declared_ceiling(snap: &Snapshot, op: Delegated, role: &str) -> Ceiling {
+    let p = snap.profile();
+    let role_type = snap
+        .role_type_of(role)
+        .and_then(|t| p.role_types.iter().position(|x| x.id == t));
+    for d in &p.delegation {
+        if d.operation != op {
+            continue;
+        }
+        let applies = match &d.role_types {
+            None => true,
+            Some(ts) => role_type.is_some_and(|t| ts.contains(&t)),
+        };
+        if applies {
+            return d.ceiling.clone();
+        }
+    }
+    Ceiling::Holdings
+}
+
+/// Asserts that role `role` (in `after`) gives nothing above `ceiling`, where `have` is
+/// what the granter held there before the write.
+fn assert_within(after: &Snapshot, ceiling: &Ceiling, role: &str, have: &[u64], what: &str) {
+    let gives = after.role_given_set(role).unwrap();
+    let bound = match ceiling {
+        Ceiling::Holdings => have.to_vec(),
+        c => after.ceiling_set(c, role).unwrap_or_else(|| have.to_vec()),
+    };
+    assert_eq!(
+        after.first_missing(&gives, &bound),
+        None,
+        "{what}: gives more than its ceiling {ceiling:?}"
+    );
+}
+
+/// A random extra grant for a role definition: a privilege of the catalog at its top.
+fn random_grant(rng: &mut ChaCha8Rng, snap: &Snapshot) -> Option<(String, GrantSpec)> {
+    let p = snap.profile();
+    let x = p.privileges.choose(rng)?;
+    let v = match &x.kind {
+        PrivKind::Flag => GrantSpec::Bool(true),
+        PrivKind::Levels(l) => GrantSpec::Str(l.last()?.clone()),
+        PrivKind::Choice { choices, .. } => GrantSpec::List(choices.clone()),
+        PrivKind::Number { .. } => return None,
+    };
+    Some((x.id.clone(), v))
+}
+
 struct World {
     engine: Arc<Engine>,
     users: Vec<String>,
@@ -84,12 +139,13 @@ struct World {
     roles: Vec<String>,
 }
 
-/// A tenant of `profile`: a company tree two levels deep (of whatever kinds the profile
-/// declares), 12 users spread over it, and random templates over random scopes.
-async fn world(profile: &str, seed: u64, dir: &std::path::Path) -> World {
+/// A tenant of profile text `profile` (named `label`): a company tree two levels deep
+/// (of whatever kinds the profile declares), 12 users spread over it, and random
+/// templates over random scopes.
+async fn world(label: &str, profile: &str, seed: u64, dir: &std::path::Path) -> World {
     let url = format!(
         "sqlite://{}",
-        dir.join(format!("{profile}-{seed}.db")).display()
+        dir.join(format!("{label}-{seed}.db")).display()
     );
     let engine = Engine::open(open_store(&url).await.unwrap(), Options::default())
         .await
@@ -100,7 +156,7 @@ async fn world(profile: &str, seed: u64, dir: &std::path::Path) -> World {
             TenantSpec {
                 id: "t".into(),
                 name: None,
-                profile: ProfileSource::Shipped(profile.into()),
+                profile: ProfileSource::Text(profile.into()),
             },
         )
         .await
@@ -194,7 +250,8 @@ async fn world(profile: &str, seed: u64, dir: &std::path::Path) -> World {
 }
 
 /// Random operations by random users of one world; panics on the first violation.
-async fn exercise(w: &World, seed: u64) -> (usize, usize) {
+async fn exercise(w: &World, seed: u64) -> (usize, usize, Vec<Ceiling>) {
+    let mut kinds_seen = Vec::new();
     let t = w.engine.tenant("t").unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5EED);
     let (mut allowed, mut tried) = (0, 0);
@@ -232,7 +289,7 @@ async fn exercise(w: &World, seed: u64) -> (usize, usize) {
         } else {
             Scope::OrgUnits(vec![unit.clone()])
         };
-        let pick = rng.random_range(0..4);
+        let pick = rng.random_range(0..5);
         tried += 1;
         let result = match pick {
             0 => {
@@ -264,6 +321,26 @@ async fn exercise(w: &World, seed: u64) -> (usize, usize) {
                             ..EntityDraft::default()
                         },
                     },
+                )
+                .await
+            }
+            4 => {
+                let grants = if rng.random_bool(0.5) {
+                    let base = before.profile.role(&role).unwrap().to_spec(&before.profile);
+                    let mut g = base.grants;
+                    g.extend(random_grant(&mut rng, snap));
+                    Some(g)
+                } else {
+                    None
+                };
+                t.execute(
+                    &actor,
+                    &CreateRole(RoleDraft {
+                        id: format!("r{step}"),
+                        copy_of: Some(role.clone()),
+                        grants,
+                        ..RoleDraft::default()
+                    }),
                 )
                 .await
             }
@@ -303,7 +380,7 @@ async fn exercise(w: &World, seed: u64) -> (usize, usize) {
                         "seed {seed} step {step}: {me} assigned {role} to {target}"
                     );
                     let u = snap.entity(USER, &me).unwrap();
-                    let need = snap.role_set(&role).unwrap();
+                    let ceiling = declared_ceiling(snap, Delegated::Assignment, &role);
                     let places: Vec<(usize, u32)> = match &scope {
                         Scope::Tenant => vec![(TENANT, 0)],
                         Scope::OrgUnits(ids) => ids
@@ -312,17 +389,38 @@ async fn exercise(w: &World, seed: u64) -> (usize, usize) {
                             .collect(),
                         Scope::Queues(_) => vec![],
                     };
+                    kinds_seen.push(ceiling.clone());
                     for (ty, e) in places {
                         let have = snap.held_set(u, ty, e, now);
-                        assert_eq!(
-                            snap.first_missing(&need, &have),
-                            None,
-                            "seed {seed} step {step}: {me} gave {role} beyond what it holds"
+                        assert_within(
+                            snap,
+                            &ceiling,
+                            &role,
+                            &have,
+                            &format!("seed {seed} step {step}: {me} gave {role}"),
                         );
                     }
                 }
             }
             1 => {}
+            4 => {
+                let id = format!("r{step}");
+                assert!(
+                    profile_allows(snap, &me, "roles.write", Object::Tenant, now),
+                    "seed {seed} step {step}: {me} defined role {id}"
+                );
+                let ceiling = declared_ceiling(&after.snapshot, Delegated::RoleDefinition, &id);
+                let u = snap.entity(USER, &me).unwrap();
+                let have = snap.held_tenant_wide(u, now);
+                assert_within(
+                    &after.snapshot,
+                    &ceiling,
+                    &id,
+                    &have,
+                    &format!("seed {seed} step {step}: {me} defined {id}"),
+                );
+                kinds_seen.push(ceiling);
+            }
             2 => assert!(
                 profile_allows(
                     &after.snapshot,
@@ -339,28 +437,80 @@ async fn exercise(w: &World, seed: u64) -> (usize, usize) {
             ),
         }
     }
-    (allowed, tried)
+    (allowed, tried, kinds_seen)
+}
+
+/// `[[delegation]]` entries for both writes, all roles, with `ceiling` (and `roles`).
+fn prefix(ceiling: &str, roles: &[&str]) -> String {
+    let mut out = String::new();
+    for op in ["roles.write", "assignments.write"] {
+        out.push_str(&format!(
+            "[[delegation]]\noperation = \"{op}\"\nceiling = \"{ceiling}\"\n"
+        ));
+        if !roles.is_empty() {
+            let list: Vec<String> = roles.iter().map(|r| format!("\"{r}\"")).collect();
+            out.push_str(&format!("roles = [{}]\n", list.join(", ")));
+        }
+        out.push('\n');
+    }
+    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_operation_succeeds_that_the_profile_denies() {
     let dir = std::env::temp_dir().join(format!("rolecall-authz-prop-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    let shipped = |id: &str| rolecall_engine::profiles::shipped(id).unwrap().to_owned();
+    let horizon = rolecall_core::load_profile("horizon", &shipped("horizon-contact")).unwrap();
+    let horizon_roles: Vec<&str> = horizon
+        .roles
+        .iter()
+        .take(2)
+        .map(|r| r.id.as_str())
+        .collect();
+    let cases: Vec<(String, String)> = vec![
+        ("phones-pro".into(), shipped("phones-pro")),
+        ("zoom-contact-center".into(), shipped("zoom-contact-center")),
+        ("horizon-contact".into(), shipped("horizon-contact")),
+        ("goto-contact-center".into(), shipped("goto-contact-center")),
+        // Every ceiling kind, declared first (the first entry that matches decides).
+        (
+            "goto-holdings".into(),
+            prefix("holdings", &[]) + &shipped("goto-contact-center"),
+        ),
+        (
+            "goto-roles".into(),
+            prefix("roles", &["supervisor", "agent"]) + &shipped("goto-contact-center"),
+        ),
+        (
+            "horizon-roles".into(),
+            prefix("roles", &horizon_roles) + &shipped("horizon-contact"),
+        ),
+    ];
     let mut totals = Vec::new();
-    for profile in ["phones-pro", "zoom-contact-center", "horizon-contact"] {
+    let mut kinds: Vec<Ceiling> = Vec::new();
+    for (label, text) in &cases {
         let (mut allowed, mut tried) = (0, 0);
         for seed in 0..12u64 {
-            let w = world(profile, seed, &dir).await;
-            let (a, t) = exercise(&w, seed).await;
+            let w = world(label, text, seed, &dir).await;
+            let (a, t, k) = exercise(&w, seed).await;
             allowed += a;
             tried += t;
+            kinds.extend(k);
         }
         // The property means something only if writes both succeed and fail.
         assert!(
             allowed > 5 && allowed < tried,
-            "{profile}: {allowed} of {tried} writes succeeded"
+            "{label}: {allowed} of {tried} writes succeeded"
         );
-        totals.push(format!("{profile}: {allowed}/{tried}"));
+        totals.push(format!("{label}: {allowed}/{tried}"));
+    }
+    // Writes under every ceiling kind succeeded (and were checked against it).
+    for want in ["Holdings", "TypeCap", "Roles"] {
+        assert!(
+            kinds.iter().any(|k| format!("{k:?}").starts_with(want)),
+            "no allowed write under the {want} ceiling"
+        );
     }
     eprintln!("writes allowed: {}", totals.join(", "));
     let _ = std::fs::remove_dir_all(&dir);
