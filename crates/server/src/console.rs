@@ -45,6 +45,7 @@ static ASSETS: &[Asset] = &[
     asset!("api.js", JS),
     asset!("ui.js", JS),
     asset!("tree.js", JS),
+    asset!("access.js", JS),
     asset!("page-roles.js", JS),
     asset!("page-users.js", JS),
     asset!("page-org.js", JS),
