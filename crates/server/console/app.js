@@ -15,6 +15,7 @@ import * as whocan from './page-whocan.js';
 import * as explain from './page-explain.js';
 import * as viewas from './page-viewas.js';
 import * as audit from './page-audit.js';
+import * as credentials from './page-credentials.js';
 
 // `needs`: the management operations a page cannot work without (each allowed
 // somewhere); `any`: at least one of these. A page the token may not use is left out of
@@ -26,6 +27,7 @@ const PAGES = [
   { id: 'org', label: 'Org tree', mod: org, needs: ['org_units.read'] },
   { id: 'queues', label: 'Queues', mod: queues, needs: ['queues.read'] },
   { id: 'assignments', label: 'Assignments', mod: assignments, any: ['assignments.read', 'assignments.write'] },
+  { id: 'credentials', label: 'Credentials', mod: credentials, needs: ['credentials.write'] },
   { group: 'Questions' },
   { id: 'who-can', label: 'Who can…', mod: whocan, needs: ['check.others', 'catalog.read'] },
   { id: 'explain', label: 'Decision explainer', mod: explain, needs: ['catalog.read'] },

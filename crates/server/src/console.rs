@@ -55,6 +55,7 @@ static ASSETS: &[Asset] = &[
     asset!("page-explain.js", JS),
     asset!("page-viewas.js", JS),
     asset!("page-audit.js", JS),
+    asset!("page-credentials.js", JS),
 ];
 
 /// Each asset's strong ETag (a prefix of its SHA-256), in `ASSETS` order.
