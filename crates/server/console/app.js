@@ -5,7 +5,7 @@
 
 import { api, token, setToken, clearToken, whenUnauthorized, tpath, ApiError } from './api.js';
 import { h, mount, field, select, errorBox, cannotSee, isRefusal, loading, callout, pageHead, table, uid } from './ui.js';
-import { reach, may, denied, pageAllowed } from './access.js';
+import { reach, may, denied, pageAllowed, plain } from './access.js';
 import * as roles from './page-roles.js';
 import * as users from './page-users.js';
 import * as org from './page-org.js';
@@ -169,7 +169,7 @@ async function renderHeader(tenant) {
       try {
         state.tenants = (await api('GET', '/v1/tenants')).tenants;
       } catch (e) {
-        mount(area, h('span', {}, 'Tenants could not be listed: ' + e.message));
+        mount(area, h('span', {}, 'Tenants could not be listed: ' + plain(e.message)));
         return;
       }
     }
@@ -293,6 +293,10 @@ async function route() {
   mount(main, root);
   if (navHadFocus) main.focus();
   if (pageId === 'home') {
+    if (firstPage(state.who) !== 'home') {
+      go(link(tenant, firstPage(state.who)));
+      return;
+    }
     document.title = `${tenant} · rolecall`;
     homePage(root);
     return;
