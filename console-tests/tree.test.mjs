@@ -54,8 +54,10 @@ test('checking a parent checks its subtree; a partly checked parent is indetermi
 test('a stored parent grant shows its subtree checked', () => {
   const { m, st } = fresh({ grants: { qm: true, reports: 'Read' } });
   assert.equal(T.checkbox(m, st, 'qm_activity').checked, true);
-  // Below its top, a levelled parent does not include its children.
-  assert.equal(T.checkbox(m, st, 'reports_export').checked, false);
+  // Below its top, a levelled parent gives its child the levels of the same names up to
+  // the one held: Read, not Edit.
+  assert.equal(T.checkbox(m, st, 'reports_export').checked, true);
+  assert.equal(st.nodes.get('reports_export').level, 'Read');
   assert.deepEqual(T.checkbox(m, st, 'reports'), { checked: false, indeterminate: true });
   assert.deepEqual(T.grants(m, st), { qm: true, reports: 'Read' });
 });
@@ -68,7 +70,7 @@ test('levels: a parent at its top includes its children; lowering a child steps 
   assert.deepEqual(T.grants(m, st), { reports: 'Edit' });
   T.setLevel(m, st, 'reports_export', 'Read');
   assert.equal(st.nodes.get('reports').level, 'Read', 'Edit on the parent would include Edit on the child');
-  assert.deepEqual(T.grants(m, st), { reports: 'Read', reports_export: 'Read' });
+  assert.deepEqual(T.grants(m, st), { reports: 'Read' }, 'Read on the parent gives Read on the child');
 });
 
 test('choices and numbers', () => {
@@ -103,4 +105,136 @@ test('the filter keeps matches and their ancestors', () => {
   const keep = T.matching(m, 'QM_ACT');
   assert.deepEqual([...keep].sort(), ['qm', 'qm_activity']);
   assert.equal(T.matching(m, '  '), null);
+});
+
+// "A parent includes its children" as the engine decides it (`Profile::included`): a
+// flag parent gives every child at its top; a `levels` parent held at level L gives a
+// `levels` child the highest of the child's levels whose NAME is one of the parent's
+// levels up to L, and a child of another kind only when held at its own highest level.
+const INCLUSION = {
+  sections: [
+    { id: 'analytics', name: 'Analytics', privileges: [
+      node('wall', 'levels', [
+        node('wall_share', 'levels', [], ['Edit']),
+        node('wall_overview', 'levels', [], ['Read']),
+        node('wall_flag'),
+        node('wall_pick', 'choice', [], ['a', 'b']),
+        node('wall_other', 'levels', [], ['View', 'Manage']),
+      ], ['Read', 'Edit']),
+      node('agent_report', 'levels', [node('agent_export', 'levels', [], ['Edit']), node('agent_flag')], ['Read']),
+      node('logs', 'flag', [node('log_view', 'levels', [node('log_export', 'levels', [], ['Edit'])], ['Read', 'Edit'])]),
+      node('portal', 'choice', [node('portal_child')], ['x', 'y']),
+    ] },
+  ],
+  privilege_details: [{ id: 'wall_pick', multiple: true }, { id: 'portal', multiple: true }],
+  role_types: [{ id: 'viewer', name: 'Viewer', cap: null, locked: { wall: 'Read' }, defaults: {} }],
+};
+
+const inclusion = (role = {}) => {
+  const m = T.buildModel(INCLUSION);
+  return { m, st: T.createState(m, { grants: {}, locked: {}, ...role }) };
+};
+const on = (level) => ({ on: true, level });
+
+test('included: the engine’s rule, case by case', () => {
+  const { m } = inclusion();
+  // A levels parent gives a levels child the levels of the same names up to the one held.
+  assert.equal(T.included(m, 'wall', on('Read'), 'wall_share'), null, 'Read never gives Edit');
+  assert.equal(T.included(m, 'wall', on('Edit'), 'wall_share'), 'Edit');
+  assert.equal(T.included(m, 'wall', on('Read'), 'wall_overview'), 'Read');
+  assert.equal(T.included(m, 'wall', on('Edit'), 'wall_overview'), 'Read', 'the child’s highest level of those names');
+  assert.equal(T.included(m, 'wall', on('Edit'), 'wall_other'), null, 'no level of the same name: nothing');
+  // A levels parent gives a child of another kind only at its own highest level.
+  assert.equal(T.included(m, 'wall', on('Read'), 'wall_flag'), null);
+  assert.equal(T.included(m, 'wall', on('Edit'), 'wall_flag'), true);
+  assert.equal(T.included(m, 'wall', on('Read'), 'wall_pick'), null);
+  assert.deepEqual(T.included(m, 'wall', on('Edit'), 'wall_pick'), ['a', 'b']);
+  // RptAgentReport (only Read) never gives RptAgentReportExport (only Edit); at its
+  // highest level (Read) it gives a flag child.
+  assert.equal(T.included(m, 'agent_report', on('Read'), 'agent_export'), null);
+  assert.equal(T.included(m, 'agent_report', on('Read'), 'agent_flag'), true);
+  // A flag parent gives every child at its top; nothing when not held.
+  assert.equal(T.included(m, 'logs', { on: true }, 'log_view'), 'Edit');
+  assert.equal(T.included(m, 'logs', { on: false }, 'log_view'), null);
+  assert.equal(T.included(m, 'wall', { on: false, level: 'Edit' }, 'wall_share'), null);
+  // Choice parents give nothing (the engine holds only flag and levels parents).
+  assert.equal(T.included(m, 'portal', { on: true, choices: ['x', 'y'] }, 'portal_child'), null);
+});
+
+test('a stored grant shows what the parent includes, and only that', () => {
+  let { m, st } = inclusion({ grants: { wall: 'Read' } });
+  assert.equal(st.nodes.get('wall_share').on, false, '`Read` does not give `Share: Edit`');
+  assert.equal(st.nodes.get('wall_overview').on, true);
+  assert.equal(st.nodes.get('wall_flag').on, false);
+  assert.equal(st.nodes.get('wall_pick').on, false);
+  assert.deepEqual(T.grants(m, st), { wall: 'Read' });
+  ({ m, st } = inclusion({ grants: { wall: 'Edit' } }));
+  assert.equal(st.nodes.get('wall_share').level, 'Edit');
+  assert.equal(st.nodes.get('wall_flag').on, true);
+  assert.deepEqual(st.nodes.get('wall_pick').choices, ['a', 'b']);
+  assert.equal(st.nodes.get('wall_other').on, false, 'levels of other names are not included');
+  assert.deepEqual(T.checkbox(m, st, 'wall'), { checked: false, indeterminate: true }, 'not the whole subtree');
+  assert.deepEqual(T.grants(m, st), { wall: 'Edit' });
+  ({ m, st } = inclusion({ grants: { agent_report: 'Read' } }));
+  assert.equal(st.nodes.get('agent_export').on, false, 'an export is granted on its own');
+  assert.equal(st.nodes.get('agent_flag').on, true);
+  // Transitively: a flag parent gives its levels child Edit, which gives its own child Edit.
+  ({ m, st } = inclusion({ grants: { logs: true } }));
+  assert.equal(st.nodes.get('log_view').level, 'Edit');
+  assert.equal(st.nodes.get('log_export').level, 'Edit');
+  assert.deepEqual(T.checkbox(m, st, 'logs'), { checked: true, indeterminate: false });
+  assert.deepEqual(T.grants(m, st), { logs: true });
+  ({ m, st } = inclusion({ grants: { portal: ['x', 'y'] } }));
+  assert.equal(st.nodes.get('portal_child').on, false, 'a choice parent includes nothing');
+});
+
+test('checking a levels parent: what it does not include is granted on its own', () => {
+  const { m, st } = inclusion();
+  T.toggle(m, st, 'wall', true);
+  assert.equal(T.full(m, st, 'wall'), true);
+  assert.deepEqual(T.grants(m, st), { wall: 'Edit', wall_other: 'Manage' });
+  T.toggle(m, st, 'agent_report', true);
+  assert.deepEqual(T.grants(m, st), { wall: 'Edit', wall_other: 'Manage', agent_report: 'Read', agent_export: 'Edit' });
+});
+
+test('picking a parent’s level gives its children what that level includes', () => {
+  const { m, st } = inclusion();
+  T.setLevel(m, st, 'wall', 'Read');
+  assert.equal(st.nodes.get('wall_overview').on, true);
+  assert.equal(st.nodes.get('wall_share').on, false);
+  T.setLevel(m, st, 'wall', 'Edit');
+  assert.equal(st.nodes.get('wall_share').level, 'Edit');
+  assert.equal(st.nodes.get('wall_flag').on, true);
+  assert.deepEqual(T.grants(m, st), { wall: 'Edit' });
+});
+
+test('taking away what a parent includes steps the parent down to the highest level that does not include it', () => {
+  const { m, st } = inclusion({ grants: { wall: 'Edit' } });
+  T.toggle(m, st, 'wall_share', false);
+  assert.equal(st.nodes.get('wall').level, 'Read', 'Read still gives Overview, but not Share');
+  assert.equal(st.nodes.get('wall_flag').on, true, 'what Edit had given stays on screen');
+  assert.deepEqual(T.grants(m, st), { wall: 'Read', wall_flag: true, wall_pick: ['a', 'b'] });
+  T.toggle(m, st, 'wall_overview', false);
+  assert.equal(st.nodes.get('wall').on, false, 'every level of the parent gives Overview: off');
+  assert.deepEqual(T.grants(m, st), { wall_flag: true, wall_pick: ['a', 'b'] });
+  // A child the parent never includes changes nothing above it.
+  const b = inclusion({ grants: { wall: 'Edit', wall_other: 'Manage' } });
+  T.toggle(b.m, b.st, 'wall_other', false);
+  assert.equal(b.st.nodes.get('wall').level, 'Edit');
+  // Taking a grandchild away steps both ancestors down: the flag turns off.
+  const c = inclusion({ grants: { logs: true } });
+  T.setLevel(c.m, c.st, 'log_export', 'Edit');
+  T.toggle(c.m, c.st, 'log_export', false);
+  assert.equal(c.st.nodes.get('log_view').level, 'Read');
+  assert.equal(c.st.nodes.get('logs').on, false);
+  assert.deepEqual(T.grants(c.m, c.st), { log_view: 'Read' });
+});
+
+test('a locked levels parent locks what it includes at the child’s top, and keeps giving it', () => {
+  const { m, st } = inclusion({ type: 'viewer' });
+  assert.equal(st.nodes.get('wall').level, 'Read');
+  assert.match(T.whyDisabled(st, 'wall_overview'), /included in the locked “WALL”/);
+  assert.equal(T.editable(st, 'wall_share'), true, 'Read does not give Share: it stays free');
+  T.toggle(m, st, 'wall_share', true);
+  assert.deepEqual(T.grants(m, st), { wall_share: 'Edit' }, 'the locked grant is the server’s');
 });

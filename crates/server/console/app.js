@@ -1,8 +1,11 @@
 // The console's shell: login, tenant picker, navigation and the hash router.
 // Routes: #/login, #/ (tenant choice), #/t/{tenant}/{page}[/{more}][?params].
+// The console follows the token: the navigation lists only the pages whose operations
+// GET /v1/whoami says it may perform somewhere, and a refused read says so in words.
 
 import { api, token, setToken, clearToken, whenUnauthorized, tpath, ApiError } from './api.js';
-import { h, mount, field, select, errorBox, loading, callout, pageHead, table, uid } from './ui.js';
+import { h, mount, field, select, errorBox, cannotSee, isRefusal, loading, callout, pageHead, table, uid } from './ui.js';
+import { reach, may, denied, pageAllowed, plain } from './access.js';
 import * as roles from './page-roles.js';
 import * as users from './page-users.js';
 import * as org from './page-org.js';
@@ -12,21 +15,37 @@ import * as whocan from './page-whocan.js';
 import * as explain from './page-explain.js';
 import * as viewas from './page-viewas.js';
 import * as audit from './page-audit.js';
+import * as credentials from './page-credentials.js';
 
+// `needs`: the management operations a page cannot work without (each allowed
+// somewhere); `any`: at least one of these. A page the token may not use is left out of
+// the navigation; opened by its address, it asks the API and shows the refusal.
 const PAGES = [
   { group: 'Administration' },
-  { id: 'roles', label: 'Roles', mod: roles },
-  { id: 'users', label: 'Users', mod: users },
-  { id: 'org', label: 'Org tree', mod: org },
-  { id: 'queues', label: 'Queues', mod: queues },
-  { id: 'assignments', label: 'Assignments', mod: assignments },
+  { id: 'roles', label: 'Roles', mod: roles, needs: ['roles.read'] },
+  { id: 'users', label: 'Users', mod: users, needs: ['users.read'] },
+  { id: 'org', label: 'Org tree', mod: org, needs: ['org_units.read'] },
+  { id: 'queues', label: 'Queues', mod: queues, needs: ['queues.read'] },
+  { id: 'assignments', label: 'Assignments', mod: assignments, any: ['assignments.read', 'assignments.write'] },
+  { id: 'credentials', label: 'Credentials', mod: credentials, needs: ['credentials.write'] },
   { group: 'Questions' },
-  { id: 'who-can', label: 'Who can…', mod: whocan },
-  { id: 'explain', label: 'Decision explainer', mod: explain },
-  { id: 'view-as', label: 'View as', mod: viewas },
+  { id: 'who-can', label: 'Who can…', mod: whocan, needs: ['check.others', 'catalog.read'] },
+  { id: 'explain', label: 'Decision explainer', mod: explain, needs: ['catalog.read'] },
+  { id: 'view-as', label: 'View as', mod: viewas, needs: ['catalog.read'] },
   { group: 'Evidence' },
-  { id: 'audit', label: 'Audit trail', mod: audit },
+  { id: 'audit', label: 'Audit trail', mod: audit, needs: ['audit.read'] },
 ];
+
+/** The pages `who` may use, in navigation order. */
+function usablePages(who) {
+  return PAGES.filter((p) => !p.group && pageAllowed(who, p));
+}
+
+/** Where a tenant's console opens: its first usable page ('home' when there is none). */
+function firstPage(who) {
+  const p = usablePages(who)[0];
+  return p ? p.id : 'home';
+}
 
 const state = {
   who: null, // GET /v1/whoami
@@ -65,6 +84,12 @@ function makeContext(tenant, page, more, params) {
     more,
     params,
     who: state.who,
+    /** How far this token may perform a management operation: 'all', 'some' or 'none'. */
+    can: (op) => reach(state.who, op),
+    /** Whether it may perform it anywhere. */
+    may: (op) => may(state.who, op),
+    /** Why a control for `op` is off, in words (null when the token may use it). */
+    denied: (op) => denied(state.who, op),
     link: (p, prm, m) => link(tenant, p, prm, m),
     go,
     path: (rest) => tpath(tenant, rest),
@@ -110,10 +135,16 @@ function renderNav(tenant, page) {
   nav.hidden = !tenant;
   if (!tenant) return;
   const ul = h('ul', {});
+  let group = null;
   for (const p of PAGES) {
     if (p.group) {
-      ul.appendChild(h('li', { class: 'group', 'aria-hidden': 'true' }, p.group));
+      group = p.group;
       continue;
+    }
+    if (!pageAllowed(state.who, p)) continue;
+    if (group) {
+      ul.appendChild(h('li', { class: 'group', 'aria-hidden': 'true' }, group));
+      group = null;
     }
     ul.appendChild(h('li', {}, h('a', {
       href: link(tenant, p.id),
@@ -138,7 +169,7 @@ async function renderHeader(tenant) {
       try {
         state.tenants = (await api('GET', '/v1/tenants')).tenants;
       } catch (e) {
-        mount(area, h('span', {}, 'Tenants could not be listed: ' + e.message));
+        mount(area, h('span', {}, 'Tenants could not be listed: ' + plain(e.message)));
         return;
       }
     }
@@ -153,7 +184,8 @@ async function renderHeader(tenant) {
     });
     mount(area, h('label', { for: id }, 'Tenant'), s);
   } else {
-    mount(who, 'Signed in as ', h('strong', {}, state.who.principal));
+    const c = state.who.credential;
+    mount(who, 'Signed in as ', c ? ['service credential ', h('strong', {}, c.name)] : h('strong', {}, state.who.principal));
     mount(area, h('span', {}, 'Tenant: '), h('span', { class: 'fixed' }, state.who.tenant));
   }
 }
@@ -183,7 +215,7 @@ function loginPage(main, message) {
       setToken(secret);
       state.who = who;
       state.tenants = null;
-      go(who.operator ? '#/' : link(who.tenant, 'roles'));
+      go(who.operator ? '#/' : link(who.tenant, firstPage(who)));
     } catch (e) {
       mount(err, errorBox(e, 'Not signed in:'));
       input.focus();
@@ -225,21 +257,26 @@ async function route() {
     loginPage(main, params.get('reason'));
     return;
   }
-  if (!state.who) {
-    try {
-      state.who = await api('GET', '/v1/whoami');
-    } catch (e) {
+  // What the token may do is asked again on every page: an administrator may have
+  // changed its roles meanwhile.
+  try {
+    state.who = await api('GET', '/v1/whoami');
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) {
       clearToken();
       state.who = null;
       await renderHeader(null);
       renderNav(null);
-      loginPage(main, e instanceof ApiError && e.status === 401 ? 'Your token is no longer accepted: ' + e.message : e.message);
-      return;
+      loginPage(main, 'Your token is no longer accepted: ' + e.message);
+    } else if (seq === state.renderSeq) {
+      mount(main, errorBox(e, 'The console cannot tell what your sign-in may do:'));
     }
+    return;
   }
+  if (seq !== state.renderSeq) return;
   let tenant = parts[0] === 't' ? parts[1] : null;
   if (!tenant && !state.who.operator) {
-    go(link(state.who.tenant, 'roles'));
+    go(link(state.who.tenant, firstPage(state.who)));
     return;
   }
   await renderHeader(tenant);
@@ -249,12 +286,21 @@ async function route() {
     await tenantChoice(main);
     return;
   }
-  const pageId = parts[2] || 'roles';
+  const pageId = parts[2] || firstPage(state.who);
   const page = PAGES.find((p) => p.id === pageId);
   renderNav(tenant, pageId);
   const root = h('div', { class: 'page', 'data-page': pageId });
   mount(main, root);
   if (navHadFocus) main.focus();
+  if (pageId === 'home') {
+    if (firstPage(state.who) !== 'home') {
+      go(link(tenant, firstPage(state.who)));
+      return;
+    }
+    document.title = `${tenant} · rolecall`;
+    homePage(root);
+    return;
+  }
   if (!page) {
     mount(root, pageHead('Not found'), callout('warn', `There is no page “${pageId}”.`));
     return;
@@ -264,8 +310,17 @@ async function route() {
   try {
     await page.mod.render(root, ctx);
   } catch (e) {
-    if (seq === state.renderSeq) mount(root, pageHead(page.label), errorBox(e));
+    if (seq !== state.renderSeq) return;
+    mount(root, pageHead(page.label), isRefusal(e) ? cannotSee(e) : errorBox(e));
   }
+}
+
+/** A tenant token that may use no page of the console. */
+function homePage(root) {
+  mount(root,
+    pageHead('Nothing to administer here', 'This console administers roles, users and permissions.'),
+    callout('info', 'Your sign-in may not use any page of this console: the tenant’s roles give you none of its administration, questions or evidence pages. ',
+      'Ask an administrator of the tenant if you need them.'));
 }
 
 function logout(message) {

@@ -5,18 +5,25 @@ import { api } from './api.js';
 import {
   h, mount, field, select, errorBox, callout, loading, pageHead, table, toast, uid, plural,
   fmtTime, fmtDuration, localInputValue, fromLocalInput, confirmDialog, userPicker,
+  refuse, refusedNote, cannotSee, isRefusal,
 } from './ui.js';
 import { renderImpact } from './page-roles.js';
 
 export async function render(root, ctx) {
   mount(root, pageHead('Assignments'), loading());
-  const [roles, units, queues, users] = await Promise.all([ctx.roles(), ctx.list('org-units'), ctx.list('queues'), ctx.list('users')]);
+  // Roles, org units, queues and users fill the form's pickers and the list's names; each
+  // is left empty when this token may not read it.
+  const optional = (p) => p.catch(() => []);
+  const [roles, units, queues, users] = await Promise.all([optional(ctx.roles()), optional(ctx.list('org-units')), optional(ctx.list('queues')), optional(ctx.list('users'))]);
+  const noWrite = ctx.denied('assignments.write');
+  const noPreview = ctx.denied('impact.read');
   let listing = { assignments: [] };
   let listError = null;
   try {
     listing = await api('GET', ctx.path('/assignments'));
   } catch (e) {
     listError = e; // this token may give roles without reading every assignment
+    if (noWrite) throw e; // nothing else on this page to use
   }
   const roleName = new Map(roles.map((r) => [r.id, r.name]));
   const userName = new Map(users.map((u) => [u.id, u.name || u.id]));
@@ -120,8 +127,10 @@ export async function render(root, ctx) {
         h('div', { class: 'actions' }, quick('In 8 hours', 8 * 3600), quick('In 1 day', 86400), quick('In 7 days', 7 * 86400)))),
     msg,
     h('div', { class: 'actions' },
-      h('button', { type: 'button', class: 'secondary', onclick: doPreview }, 'Preview impact'),
-      h('button', { type: 'button', onclick: give }, 'Give role')),
+      refuse(h('button', { type: 'button', class: 'secondary', onclick: doPreview }, 'Preview impact'), noPreview || noWrite),
+      refuse(h('button', { type: 'button', onclick: give }, 'Give role'), noWrite)),
+    refusedNote(noWrite || noPreview),
+    ctx.can('assignments.write') === 'some' ? h('p', { class: 'small muted' }, 'You give roles within your part of the tenant: the server refuses users and scopes outside it.') : null,
     preview);
 
   // ---- the list
@@ -130,7 +139,7 @@ export async function render(root, ctx) {
   const status = h('div', { 'aria-live': 'polite' });
   const draw = () => {
     if (listError) {
-      mount(listEl, errorBox(listError, 'Assignments cannot be listed with this token:'));
+      mount(listEl, isRefusal(listError) ? cannotSee(listError, 'the current assignments') : errorBox(listError, 'Assignments cannot be listed:'));
       return;
     }
     const q = filterIn.value.trim().toLowerCase();
@@ -144,10 +153,10 @@ export async function render(root, ctx) {
       h('td', {}, a.remaining_seconds === null ? '' : a.remaining_seconds > 0
         ? h('span', { class: a.remaining_seconds < 86400 ? 'badge warn' : 'badge' }, `${fmtDuration(a.remaining_seconds)} left`)
         : h('span', { class: 'badge bad' }, 'expired')),
-      h('td', {}, h('button', {
+      h('td', {}, refuse(h('button', {
         type: 'button', class: 'danger', 'aria-label': `Remove ${roleName.get(a.role) || a.role} from ${userName.get(a.principal) || a.principal}`,
         onclick: () => remove(a),
-      }, 'Remove'))));
+      }, 'Remove'), noWrite))));
     mount(listEl,
       h('p', { class: 'small muted' }, `${plural(items.length, 'assignment')}${items.length > 200 ? ' (the first 200 shown; filter to narrow)' : ''}.`),
       table(['User', 'Role', 'Scope', 'Expires', 'Time left', ''], rows, { 'aria-label': 'Assignments' }));
@@ -156,12 +165,14 @@ export async function render(root, ctx) {
 
   async function remove(a) {
     mount(status);
-    let effect;
-    try {
-      const r = await api('POST', ctx.path('/impact'), { remove_assignment: a.id });
-      effect = renderImpact(r, names);
-    } catch (e) {
-      effect = errorBox(e, 'No preview:');
+    let effect = null;
+    if (!noPreview) {
+      try {
+        const r = await api('POST', ctx.path('/impact'), { remove_assignment: a.id });
+        effect = renderImpact(r, names);
+      } catch (e) {
+        effect = errorBox(e, 'No preview:');
+      }
     }
     const ok = await confirmDialog('Remove assignment',
       [h('p', {}, `Remove ${roleName.get(a.role) || a.role} from ${userName.get(a.principal) || a.principal} (${scopeWords(a.scope)})?`), effect],
@@ -182,7 +193,7 @@ export async function render(root, ctx) {
     pageHead('Assignments', 'A role given to a user over the whole tenant, some org units (with everything beneath) or some queues — optionally only until a time.'),
     given ? callout('ok', `Role given at revision ${given}.`) : null,
     removed ? callout('ok', `Assignment removed at revision ${removed}.`) : null,
-    form,
+    noWrite ? callout('info', noWrite) : form,
     h('h2', {}, 'Current assignments'),
     h('div', { class: 'tree-tools' }, h('label', { for: filterIn.id, class: 'inline' }, 'Filter assignments'), filterIn),
     status,

@@ -2,7 +2,7 @@
 // sensitive decision, filtered and paged, exportable, with the hash chain's status.
 
 import { api, apiText, query } from './api.js';
-import { h, mount, field, select, errorBox, callout, loading, pageHead, table, uid, fmtTime, fromLocalInput, localInputValue, download, plural } from './ui.js';
+import { h, mount, field, select, errorBox, cannotSee, isRefusal, callout, loading, pageHead, table, uid, fmtTime, fromLocalInput, localInputValue, download, plural } from './ui.js';
 
 function short(v, key) {
   if (v === null || v === undefined) return '—';
@@ -89,7 +89,7 @@ export async function render(root, ctx) {
       ? callout('ok', h('strong', {}, 'Chain intact.'), ` ${plural(v.entries, 'entry', 'entries')} verified: each one’s SHA-256 covers its fields and its predecessor’s hash.`)
       : callout('error', h('strong', {}, 'Chain broken.'), ` The first altered entry is #${v.first_bad_seq}: ${v.reason}. Entries before it verify (${plural(v.entries, 'entry', 'entries')} checked).`));
     verifyEl.dataset.intact = String(v.intact);
-  }, (e) => mount(verifyEl, errorBox(e, 'Chain not verified:')));
+  }, (e) => mount(verifyEl, isRefusal(e) ? cannotSee(e, 'the chain’s status') : errorBox(e, 'Chain not verified:')));
 
   const exportMsg = h('div', { 'aria-live': 'polite' });
   const exporter = (format, ext, type) => async (ev) => {
@@ -150,6 +150,8 @@ export async function render(root, ctx) {
     mount(listEl, pager,
       page.entries.length ? table(['#', 'Time', 'Actor', 'Action', 'Target', 'Rev.', 'What changed'], rows, { 'aria-label': 'Audit entries' }) : callout('info', 'No entries match these filters.'));
   } catch (e) {
-    mount(listEl, errorBox(e));
+    // A refused read leaves nothing on this page to use: the refusal replaces it.
+    if (isRefusal(e)) mount(root, pageHead('Audit trail'), cannotSee(e));
+    else mount(listEl, errorBox(e));
   }
 }

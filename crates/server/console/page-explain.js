@@ -21,7 +21,7 @@ export async function render(root, ctx) {
   const catalog = await ctx.catalog();
   const actions = new Map(catalog.actions.map((a) => [a.id, a]));
   const p = ctx.params;
-  const user = await userPicker(ctx, 'User', p.get('user') || (ctx.who.operator ? '' : ctx.who.principal));
+  const user = await userPicker(ctx, 'User', p.get('user') || (ctx.who.operator ? '' : ctx.who.principal), 'check.others');
   const actSel = actionSelect(catalog, p.get('action'));
   const rawRes = p.get('resource') || '';
   const rid = rawRes.includes(':') ? rawRes.slice(rawRes.indexOf(':') + 1) : rawRes;

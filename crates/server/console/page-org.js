@@ -2,14 +2,18 @@
 // whole subtree, so this is also the map of administrators' reach.
 
 import { api } from './api.js';
-import { h, mount, field, select, errorBox, callout, loading, pageHead, toast, uid, plural } from './ui.js';
+import { h, mount, field, select, errorBox, callout, loading, pageHead, toast, uid, plural, refuse, refusedNote } from './ui.js';
 
 export async function render(root, ctx) {
   mount(root, pageHead('Org tree'), loading());
+  // The units are the page; users, queues and the catalog add counts and names, and are
+  // left out when this token may not read them.
+  const optional = (p) => p.catch(() => null);
   const [units, users, queues, catalog] = await Promise.all([
-    ctx.list('org-units'), ctx.list('users'), ctx.list('queues'), ctx.catalog(),
+    ctx.list('org-units'), optional(ctx.list('users')), optional(ctx.list('queues')), optional(ctx.catalog()),
   ]);
-  const kindName = new Map((catalog.org_kinds || []).map((k) => [k.id, k.name]));
+  const kindName = new Map(((catalog && catalog.org_kinds) || []).map((k) => [k.id, k.name]));
+  const noWrite = ctx.denied('org_units.write');
   const children = new Map();
   const roots = [];
   const ids = new Set(units.map((u) => u.id));
@@ -24,9 +28,9 @@ export async function render(root, ctx) {
   }
   const byName = (a, b) => (a.name || a.id).localeCompare(b.name || b.id);
   const usersIn = new Map();
-  for (const u of users) for (const o of u.relations.org_unit || []) usersIn.set(o, (usersIn.get(o) || 0) + 1);
+  for (const u of users || []) for (const o of u.relations.org_unit || []) usersIn.set(o, (usersIn.get(o) || 0) + 1);
   const queuesIn = new Map();
-  for (const q of queues) for (const o of q.relations.org_unit || []) queuesIn.set(o, (queuesIn.get(o) || 0) + 1);
+  for (const q of queues || []) for (const o of q.relations.org_unit || []) queuesIn.set(o, (queuesIn.get(o) || 0) + 1);
   const subtreeUsers = (u) => (usersIn.get(u.id) || 0) + (children.get(u.id) || []).reduce((n, c) => n + subtreeUsers(c), 0);
 
   const nodeEl = (u) => {
@@ -37,17 +41,17 @@ export async function render(root, ctx) {
         h('span', { class: 'badge' }, kindName.get(k) || k || 'unit'),
         h('span', { class: 'name' }, u.name || u.id),
         h('span', { class: 'mono small muted' }, u.id),
-        h('span', { class: 'small' },
+        users ? h('span', { class: 'small' },
           h('a', { href: ctx.link('users', { org: u.id }) }, plural(usersIn.get(u.id) || 0, 'user')),
           kids.length ? ` (${subtreeUsers(u)} with sub-units)` : '',
-          queuesIn.get(u.id) ? ` · ${plural(queuesIn.get(u.id), 'queue')}` : '')),
+          queuesIn.get(u.id) ? ` · ${plural(queuesIn.get(u.id), 'queue')}` : '') : null),
       kids.length ? h('ul', { class: 'org' }, kids.map(nodeEl)) : null);
   };
 
   // A new unit.
   const idIn = h('input', { type: 'text', id: uid('id'), class: 'mono', autocomplete: 'off' });
   const nameIn = h('input', { type: 'text', id: uid('name') });
-  const kinds = catalog.org_kinds || [];
+  const kinds = (catalog && catalog.org_kinds) || [];
   const kindSel = select({ id: uid('kind') }, kinds.map((k) => [k.id, k.name]));
   const parentSel = select({ id: uid('parent') }, [['', '— top level —'], ...units.slice().sort(byName).map((u) => [u.id, `${u.name || u.id} (${kindName.get(u.attributes.kind) || u.attributes.kind})`])]);
   const msg = h('div', { 'aria-live': 'assertive' });
@@ -84,5 +88,6 @@ export async function render(root, ctx) {
         h('div', {}, field('Id', idIn)), h('div', { class: 'grow' }, field('Name', nameIn)),
         h('div', {}, field('Kind', kindSel)), h('div', {}, field('Parent', parentSel))),
       allowed, msg,
-      h('div', { class: 'actions' }, h('button', { type: 'button', onclick: create }, 'Add unit'))));
+      h('div', { class: 'actions' }, refuse(h('button', { type: 'button', onclick: create }, 'Add unit'), noWrite)),
+      refusedNote(noWrite)));
 }

@@ -2,11 +2,15 @@
 // queue's calls often depend on being one of its supervisors.
 
 import { api } from './api.js';
-import { h, mount, field, select, errorBox, callout, loading, pageHead, table, toast, uid, plural } from './ui.js';
+import { h, mount, field, select, errorBox, callout, loading, pageHead, table, toast, uid, plural, refuse, refusedNote } from './ui.js';
 
 export async function render(root, ctx) {
   mount(root, pageHead('Queues'), loading());
-  const [queues, users, units] = await Promise.all([ctx.list('queues'), ctx.list('users'), ctx.list('org-units')]);
+  // The queues are the page; users and org units add names (left out when this token may
+  // not read them).
+  const optional = (p) => p.catch(() => []);
+  const [queues, users, units] = await Promise.all([ctx.list('queues'), optional(ctx.list('users')), optional(ctx.list('org-units'))]);
+  const noWrite = ctx.denied('queues.write');
   const userName = new Map(users.map((u) => [u.id, u.name || u.id]));
   const unitName = new Map(units.map((u) => [u.id, u.name || u.id]));
   const usersList = uid('queue-users');
@@ -26,7 +30,7 @@ export async function render(root, ctx) {
       const v = input.value.trim();
       mount(err);
       if (!v) return;
-      if (!userName.has(v)) {
+      if (users.length && !userName.has(v)) {
         mount(err, errorBox(new Error(`There is no user “${v}”.`)));
         return;
       }
@@ -48,6 +52,9 @@ export async function render(root, ctx) {
   function edit(q) {
     const members = chips('Members', q.relations.members || []);
     const sups = chips('Supervisors', q.relations.supervisors || []);
+    if (noWrite) {
+      for (const el of [members.el, sups.el]) el.disabled = true; // a disabled fieldset disables what it holds
+    }
     const msg = h('div', { 'aria-live': 'assertive' });
     const save = async () => {
       mount(msg);
@@ -68,9 +75,9 @@ export async function render(root, ctx) {
       h('h2', { id: 'queue-title' }, `Queue: ${q.name || q.id}`),
       h('p', { class: 'muted' }, `In ${unitName.get((q.relations.org_unit || [])[0]) || 'no org unit'}.`),
       h('div', { class: 'split' }, members.el, sups.el),
-      msg,
+      msg, refusedNote(noWrite),
       h('div', { class: 'actions' },
-        h('button', { type: 'button', onclick: save }, 'Save queue'),
+        refuse(h('button', { type: 'button', onclick: save }, 'Save queue'), noWrite),
         h('button', { type: 'button', class: 'secondary', onclick: () => mount(editEl) }, 'Cancel'))));
     editEl.scrollIntoView({ block: 'nearest' });
     editEl.querySelector('input')?.focus();
@@ -102,7 +109,7 @@ export async function render(root, ctx) {
     h('td', {}, unitName.get((q.relations.org_unit || [])[0]) || ''),
     h('td', { class: 'num' }, String((q.relations.members || []).length)),
     h('td', { class: 'small' }, names(q.relations.supervisors)),
-    h('td', {}, h('button', { type: 'button', class: 'secondary', 'aria-label': `Manage ${q.name || q.id}`, onclick: () => edit(q) }, 'Manage'))));
+    h('td', {}, h('button', { type: 'button', class: 'secondary', 'aria-label': `${noWrite ? 'View' : 'Manage'} ${q.name || q.id}`, onclick: () => edit(q) }, noWrite ? 'View' : 'Manage'))));
   mount(root,
     pageHead('Queues', 'Each queue’s members (agents) and supervisors. Supervisors limited to their queues see and act on these queues only.'),
     h('datalist', { id: usersList }, users.map((u) => h('option', { value: u.id }, u.name || u.id))),
@@ -110,6 +117,6 @@ export async function render(root, ctx) {
     queues.length ? table(['Queue', 'Id', 'Org unit', 'Members', 'Supervisors', ''], rows, { 'aria-label': 'Queues' }) : callout('info', 'No queues yet.'),
     h('details', { class: 'card' }, h('summary', {}, h('strong', {}, 'Add a queue')),
       h('div', { class: 'row' }, h('div', {}, field('Id', idIn)), h('div', { class: 'grow' }, field('Name', nameIn)), h('div', {}, field('Org unit', unitSel))),
-      newMsg, h('div', { class: 'actions' }, h('button', { type: 'button', onclick: create }, 'Add queue'))),
+      newMsg, h('div', { class: 'actions' }, refuse(h('button', { type: 'button', onclick: create }, 'Add queue'), noWrite)), refusedNote(noWrite)),
     h('p', { class: 'small muted' }, plural(queues.length, 'queue')));
 }

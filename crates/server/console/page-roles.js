@@ -1,11 +1,13 @@
 // Roles: the list, and the editor in the style of a vendor's admin hub (the privilege
 // tree with tri-state checkboxes, levels, choices, numbers, locked grants and role-type
-// caps), with the impact preview before saving and optimistic concurrency.
+// caps), with the impact preview before saving and optimistic concurrency. What the
+// token may not do (edit roles, preview impact) is shown disabled, saying why.
 
 import { api } from './api.js';
+import { plain } from './access.js';
 import {
   h, mount, field, select, errorBox, callout, loading, pageHead, table, toast, uid,
-  confirmDialog, plural,
+  confirmDialog, plural, refuse, linkButton, refusedNote,
 } from './ui.js';
 import * as T from './tree.js';
 
@@ -19,21 +21,27 @@ export async function render(root, ctx) {
 // ---- the list -----------------------------------------------------------------------
 
 async function list(root, ctx) {
+  const noWrite = ctx.denied('roles.write');
   const head = pageHead('Roles',
     'Templates come with the tenant’s profile and are read-only: copy one to make a custom role. '
     + 'Custom roles are edited in the privilege tree; every save is previewed first.',
-    h('a', { class: 'button', href: ctx.link('roles', null, ['new']) }, 'New role'));
+    linkButton(ctx.link('roles', null, ['new']), 'New role', {}, noWrite));
   mount(root, head, loading());
-  const [roles, catalog] = await Promise.all([ctx.roles(), ctx.catalog()]);
+  const roles = await ctx.roles();
+  const catalog = await ctx.catalog().catch(() => null);
+  // How many assignments each role has, when this token may read assignments (a scoped
+  // reader counts those of its scope); otherwise the column is left out.
   let counts = null;
-  try {
-    const a = await api('GET', ctx.path('/assignments'));
-    counts = new Map();
-    for (const x of a.assignments) counts.set(x.role, (counts.get(x.role) || 0) + 1);
-  } catch {
-    counts = null; // this token may not read assignments; the column stays empty
+  if (ctx.may('assignments.read')) {
+    try {
+      const a = await api('GET', ctx.path('/assignments'));
+      counts = new Map();
+      for (const x of a.assignments) counts.set(x.role, (counts.get(x.role) || 0) + 1);
+    } catch {
+      counts = null;
+    }
   }
-  const typeName = new Map((catalog.role_types || []).map((t) => [t.id, t.name]));
+  const typeName = new Map(((catalog && catalog.role_types) || []).map((t) => [t.id, t.name]));
   const status = h('div', { 'aria-live': 'polite' });
   const rows = roles.map((r) => {
     const open = ctx.link('roles', null, ['edit', r.id]);
@@ -45,11 +53,11 @@ async function list(root, ctx) {
         : h('span', { class: 'badge custom' }, `Custom · v${r.version}`)),
       h('td', {}, r.type ? typeName.get(r.type) || r.type : h('span', { class: 'muted' }, '—')),
       h('td', { class: 'num' }, String(Object.keys(r.grants).length + Object.keys(r.locked).length)),
-      h('td', { class: 'num' }, counts ? String(counts.get(r.id) || 0) : '—'),
+      counts ? h('td', { class: 'num' }, String(counts.get(r.id) || 0)) : null,
       h('td', { class: 'nowrap' },
-        h('a', { class: 'button secondary', href: open, 'aria-label': `${r.template ? 'View' : 'Edit'} ${r.name}` }, r.template ? 'View' : 'Edit'), ' ',
-        h('a', { class: 'button secondary', href: ctx.link('roles', { copy_of: r.id }, ['new']), 'aria-label': `Copy ${r.name}` }, 'Copy'), ' ',
-        r.template ? null : h('button', {
+        h('a', { class: 'button secondary', href: open, 'aria-label': `${r.template || noWrite ? 'View' : 'Edit'} ${r.name}` }, r.template || noWrite ? 'View' : 'Edit'), ' ',
+        linkButton(ctx.link('roles', { copy_of: r.id }, ['new']), 'Copy', { class: 'secondary', 'aria-label': `Copy ${r.name}` }, noWrite), ' ',
+        r.template ? null : refuse(h('button', {
           type: 'button', class: 'danger', 'aria-label': `Delete ${r.name}`,
           onclick: async () => {
             const ok = await confirmDialog('Delete role', `Delete the custom role “${r.name}”? A role that is still assigned cannot be deleted.`, 'Delete role', true);
@@ -63,10 +71,11 @@ async function list(root, ctx) {
               mount(status, errorBox(e, 'Not deleted:'));
             }
           },
-        }, 'Delete')));
+        }, 'Delete'), noWrite)));
   });
   mount(root, head, status,
-    table(['Role', 'Id', 'Kind', 'Role type', 'Privileges', 'Assigned', ''], rows, { 'aria-label': 'Roles' }));
+    noWrite ? callout('info', noWrite, ' You can look at roles but not change them.') : null,
+    table(['Role', 'Id', 'Kind', 'Role type', 'Privileges', counts ? (ctx.can('assignments.read') === 'some' ? 'Assigned (your scope)' : 'Assigned') : null, ''].filter((x) => x !== null), rows, { 'aria-label': 'Roles' }));
 }
 
 // ---- the editor ---------------------------------------------------------------------
@@ -94,7 +103,9 @@ async function editor(root, ctx, roleId) {
     role = { id: '', name: '', description: null, type: null, template: false, version: null, includes: [], grants: {}, locked: {} };
   }
   const isNew = !roleId;
-  const readOnly = Boolean(role.template);
+  const noWrite = ctx.denied('roles.write');
+  const noPreview = ctx.denied('impact.read');
+  const readOnly = Boolean(role.template) || Boolean(noWrite);
   const model = T.buildModel(catalog);
   let st = T.createState(model, role);
   const roleName = new Map(roles.map((r) => [r.id, r.name]));
@@ -124,8 +135,9 @@ async function editor(root, ctx, roleId) {
   const descIn = h('input', { type: 'text', value: role.description || '', disabled: readOnly });
   descIn.addEventListener('input', changed);
   const types = catalog.role_types || [];
+  // A role's type is chosen when it is created and never changes afterwards.
   const typeSel = types.length
-    ? select({ disabled: readOnly }, [['', '— no role type —'], ...types.map((t) => [t.id, t.name + (t.cap ? ' (capped)' : '')])], role.type || '')
+    ? select({ disabled: readOnly || !isNew }, [['', '— no role type —'], ...types.map((t) => [t.id, t.name + (t.cap ? ' (capped)' : '')])], role.type || '')
     : null;
   const incSel = h('select', { multiple: true, disabled: readOnly, size: 5 },
     roles.filter((r) => r.id !== role.id).map((r) => h('option', { value: r.id, selected: role.includes.includes(r.id) }, r.name)));
@@ -260,9 +272,12 @@ async function editor(root, ctx, roleId) {
   // -- side panel: impact preview and save
   const impactEl = h('div', { class: 'impact', 'aria-live': 'polite' });
   const msgEl = h('div', { 'aria-live': 'assertive' });
-  const previewBtn = h('button', { type: 'button', class: 'secondary' }, 'Preview impact');
-  const saveBtn = h('button', { type: 'button', disabled: true }, isNew ? 'Create role' : 'Save role');
-  const saveHint = h('p', { class: 'small muted', id: uid('hint') }, 'Preview the impact first: saving is enabled once you have seen who gains and loses what.');
+  const previewBtn = refuse(h('button', { type: 'button', class: 'secondary' }, 'Preview impact'), noPreview);
+  // Saving waits for the preview, unless this token may not preview at all.
+  const saveBtn = refuse(h('button', { type: 'button', disabled: !noPreview }, isNew ? 'Create role' : 'Save role'), noWrite);
+  const saveHint = h('p', { class: 'small muted', id: uid('hint') }, noPreview
+    ? `${noPreview} Saving does not wait for a preview.`
+    : 'Preview the impact first: saving is enabled once you have seen who gains and loses what.');
   saveBtn.setAttribute('aria-describedby', saveHint.id);
   let previewed = null; // the body the shown preview was made for
   let dirty = false;
@@ -284,6 +299,7 @@ async function editor(root, ctx, roleId) {
 
   function changed() {
     dirty = true;
+    if (noPreview) return;
     if (previewed && JSON.stringify(previewed) !== JSON.stringify(body())) {
       saveBtn.disabled = true;
       const note = impactEl.querySelector('.stale');
@@ -333,7 +349,7 @@ async function editor(root, ctx, roleId) {
       if (e.status === 409 && e.code === 'conflict') {
         mount(msgEl, h('div', { class: 'callout error', role: 'alert' },
           h('strong', {}, 'Someone else changed this role; reload.'),
-          h('p', {}, 'Your edits were not saved and are still on screen. ', e.message),
+          h('p', {}, 'Your edits were not saved and are still on screen. ', plain(e.message)),
           h('button', {
             type: 'button', class: 'secondary',
             onclick: async () => {
@@ -345,17 +361,20 @@ async function editor(root, ctx, roleId) {
       } else {
         mount(msgEl, errorBox(e, 'Not saved:'));
       }
-      saveBtn.disabled = false;
+      saveBtn.disabled = Boolean(noWrite);
     }
   });
 
   // -- layout
-  const title = readOnly ? `Template: ${role.name}` : isNew ? (copyOf ? `New role (copy of ${roleName.get(copyOf) || copyOf})` : 'New role') : `Edit role: ${role.name}`;
-  const lead = readOnly
+  const title = role.template ? `Template: ${role.name}`
+    : isNew ? (copyOf ? `New role (copy of ${roleName.get(copyOf) || copyOf})` : 'New role')
+      : readOnly ? `Role: ${role.name}` : `Edit role: ${role.name}`;
+  const lead = role.template
     ? 'Templates are read-only. Copy this one to make a custom role you can edit.'
-    : 'Check privileges in the tree. Checking a parent checks everything it includes; a partly checked parent shows a dash.';
-  const tools = readOnly
-    ? [h('a', { class: 'button', href: ctx.link('roles', { copy_of: role.id }, ['new']) }, 'Copy this template')]
+    : readOnly ? 'You can look at this role but not change it.'
+      : 'Check privileges in the tree. Checking a parent checks what it includes; a partly checked parent shows a dash.';
+  const tools = role.template
+    ? [linkButton(ctx.link('roles', { copy_of: role.id }, ['new']), 'Copy this template', {}, noWrite)]
     : [];
   const saved = ctx.params.get('saved');
   const incCount = h('span', { class: 'muted' });
@@ -366,7 +385,7 @@ async function editor(root, ctx, roleId) {
     h('div', { class: 'row top' },
       h('div', { class: 'grow' }, field('Name', nameIn)),
       h('div', { class: 'grow' }, field('Id', idIn, isNew ? 'Letters, digits, _ - . : — fixed once created' : 'The id cannot change')),
-      typeSel ? h('div', { class: 'grow' }, field('Role type', typeSel, 'A type may cap what its roles hold')) : null,
+      typeSel ? h('div', { class: 'grow' }, field('Role type', typeSel, isNew ? 'A type may cap what its roles hold; it is fixed once created' : 'Fixed once the role is created')) : null,
       h('div', { class: 'grow2' }, field('Description', descIn))),
     h('details', {}, h('summary', {}, 'Includes other roles', incCount),
       h('p', { class: 'small muted' }, 'A role that includes another holds everything that role holds as well.'),
@@ -380,10 +399,17 @@ async function editor(root, ctx, roleId) {
       h('button', { type: 'button', class: 'secondary', onclick: () => sectionEls.forEach((x) => { x.d.open = false; }) }, 'Collapse all'),
       countEl),
     sectionsEl);
+  let sideBody;
+  if (role.template) {
+    sideBody = [h('p', {}, 'This template belongs to the profile. Copy it to change it.'), refusedNote(noWrite)];
+  } else if (noWrite) {
+    sideBody = [h('div', { class: 'actions' }, saveBtn), refusedNote(noWrite)];
+  } else {
+    sideBody = [h('div', { class: 'actions' }, previewBtn, saveBtn), saveHint, msgEl, impactEl];
+  }
   const side = h('aside', { class: 'editor-side card', 'aria-label': 'Impact and save' },
-    h('h2', {}, readOnly ? 'Template' : 'Review and save'),
-    readOnly ? h('p', {}, 'This template belongs to the profile. Copy it to change it.')
-      : [h('div', { class: 'actions' }, previewBtn, saveBtn), saveHint, msgEl, impactEl]);
+    h('h2', {}, role.template ? 'Template' : readOnly ? 'Read only' : 'Review and save'),
+    sideBody);
   mount(root,
     pageHead(title, lead, ...tools),
     saved ? callout('ok', `Saved at revision ${saved}.`) : null,

@@ -2,7 +2,10 @@
 // its upgrade-only rule), an editor, and a form for a new user.
 
 import { api } from './api.js';
-import { h, mount, field, select, errorBox, callout, loading, pageHead, table, toast, uid, plural } from './ui.js';
+import {
+  h, mount, field, select, errorBox, callout, loading, pageHead, table, toast, uid, plural,
+  refuse, confirmDialog, refusedNote,
+} from './ui.js';
 
 const PAGE = 40;
 
@@ -11,21 +14,29 @@ const pretty = (name) => name.charAt(0).toUpperCase() + name.slice(1).replace(/_
 
 export async function render(root, ctx) {
   mount(root, pageHead('Users'), loading());
+  // The users are the page; groups, org units, the catalog, roles and assignments only
+  // add names and columns, and are left out when this token may not read them.
+  const optional = (p) => p.catch(() => null);
   const [users, groups, units, catalog, roles] = await Promise.all([
-    ctx.list('users'), ctx.list('groups'), ctx.list('org-units'), ctx.catalog(), ctx.roles(),
+    ctx.list('users'), optional(ctx.list('groups')), optional(ctx.list('org-units')), optional(ctx.catalog()), optional(ctx.roles()),
   ]);
   let assignments = null;
-  try {
-    assignments = (await api('GET', ctx.path('/assignments'))).assignments;
-  } catch {
-    assignments = null;
+  if (ctx.may('assignments.read')) {
+    try {
+      assignments = (await api('GET', ctx.path('/assignments'))).assignments;
+    } catch {
+      assignments = null;
+    }
   }
-  const unitName = new Map(units.map((u) => [u.id, u.name || u.id]));
-  const groupName = new Map(groups.map((g) => [g.id, g.name || g.id]));
-  const roleName = new Map(roles.map((r) => [r.id, r.name]));
-  const userType = catalog.types.find((t) => t.id === 'user');
+  const noWrite = ctx.denied('users.write');
+  const noDelete = ctx.denied('users.delete');
+  const noGroups = ctx.denied('groups.write');
+  const unitName = new Map((units || []).map((u) => [u.id, u.name || u.id]));
+  const groupName = new Map((groups || []).map((g) => [g.id, g.name || g.id]));
+  const roleName = new Map((roles || []).map((r) => [r.id, r.name]));
+  const userType = catalog ? catalog.types.find((t) => t.id === 'user') : null;
   const attrs = userType ? userType.attributes : [];
-  const rules = (catalog.invariants || []).filter((i) => i.type === 'user' && i.kind === 'monotonic');
+  const rules = ((catalog && catalog.invariants) || []).filter((i) => i.type === 'user' && i.kind === 'monotonic');
   const monotonic = new Map(rules.map((r) => [r.attribute, r]));
   const rolesOf = new Map();
   for (const a of assignments || []) {
@@ -52,21 +63,22 @@ export async function render(root, ctx) {
     const rows = slice.map((u) => h('tr', { 'data-user': u.id },
       h('td', {}, u.name || u.id),
       h('td', { class: 'mono small' }, u.id),
-      h('td', {}, (u.relations.org_unit || []).map((x) => unitName.get(x)).join(', ') || h('span', { class: 'muted' }, '—')),
-      h('td', {}, (u.relations.groups || []).map((x) => groupName.get(x)).join(', ')),
+      h('td', {}, (u.relations.org_unit || []).map((x) => unitName.get(x) || x).join(', ') || h('span', { class: 'muted' }, 'none')),
+      h('td', {}, (u.relations.groups || []).map((x) => groupName.get(x) || x).join(', ')),
       h('td', { class: 'small' },
         (u.relations.queues || []).length ? `member of ${plural(u.relations.queues.length, 'queue')}` : '',
         (u.relations.supervised_queues || []).length ? h('div', {}, `supervises ${plural(u.relations.supervised_queues.length, 'queue')}`) : null),
       attrs.map((a) => h('td', {}, String(attrValue(u, a) ?? ''))),
-      h('td', { class: 'small' }, assignments ? (rolesOf.get(u.id) || []).join(', ') : '—'),
-      h('td', {}, h('button', { type: 'button', class: 'secondary', 'aria-label': `Edit ${u.name || u.id}`, onclick: () => edit(u) }, 'Edit'))));
+      assignments ? h('td', { class: 'small' }, (rolesOf.get(u.id) || []).join(', ')) : null,
+      h('td', {}, h('button', { type: 'button', class: 'secondary', 'aria-label': `${editLabel} ${u.name || u.id}`, onclick: () => edit(u) }, editLabel))));
     const pager = h('div', { class: 'pager' },
       h('button', { type: 'button', class: 'secondary', disabled: page === 0, onclick: () => { page -= 1; drawList(); } }, '← Previous'),
       h('span', {}, `Page ${page + 1} of ${pages} · ${plural(shown.length, 'user')}`),
       h('button', { type: 'button', class: 'secondary', disabled: page >= pages - 1, onclick: () => { page += 1; drawList(); } }, 'Next →'));
     mount(listEl, pager,
-      table(['Name', 'Id', 'Org unit', 'Groups', 'Queues', ...attrs.map((a) => pretty(a.name)), 'Roles', ''], rows, { 'aria-label': 'Users' }));
+      table(['Name', 'Id', 'Org unit', 'Groups', 'Queues', ...attrs.map((a) => pretty(a.name)), ...(assignments ? ['Roles'] : []), ''], rows, { 'aria-label': 'Users' }));
   }
+  const editLabel = noWrite && noGroups && noDelete ? 'View' : 'Edit';
   filterIn.addEventListener('input', () => { page = 0; drawList(); });
 
   function attrControl(u, a) {
@@ -89,17 +101,21 @@ export async function render(root, ctx) {
   }
 
   function unitSelect(current, allowNone) {
-    return select({ id: uid('unit') }, [...(allowNone ? [['', '— none —']] : []), ...units.map((x) => [x.id, `${x.name || x.id} (${x.attributes.kind || 'unit'})`])], current || '');
+    const opts = (units || []).map((x) => [x.id, `${x.name || x.id} (${x.attributes.kind || 'unit'})`]);
+    if (current && !opts.some(([v]) => v === current)) opts.unshift([current, current]);
+    return select({ id: uid('unit') }, [...(allowNone ? [['', '— none —']] : []), ...opts], current || '');
   }
 
   function edit(u) {
-    const nameIn = h('input', { type: 'text', value: u.name || '', id: uid('name') });
+    const nameIn = h('input', { type: 'text', value: u.name || '', id: uid('name'), disabled: Boolean(noWrite) });
     const current = (u.relations.org_unit || [])[0] || '';
     const unitSel = unitSelect(current, !current);
+    unitSel.disabled = Boolean(noWrite);
     const attrCtls = attrs.map((a) => ({ a, ...attrControl(u, a) }));
+    if (noWrite) for (const x of attrCtls) x.el.querySelectorAll('input, select').forEach((c) => { c.disabled = true; });
     const mine = new Set(u.relations.groups || []);
-    const groupBoxes = groups.map((g) => {
-      const c = h('input', { type: 'checkbox', id: uid('grp'), checked: mine.has(g.id), value: g.id });
+    const groupBoxes = (groups || []).map((g) => {
+      const c = h('input', { type: 'checkbox', id: uid('grp'), checked: mine.has(g.id), value: g.id, disabled: Boolean(noGroups) });
       return { g, c, el: h('label', { for: c.id, class: 'inline' }, c, g.name || g.id) };
     });
     const msg = h('div', { 'aria-live': 'assertive' });
@@ -111,7 +127,7 @@ export async function render(root, ctx) {
       if (!b.name) delete b.name;
       if (unitSel.value) b.org_unit = unitSel.value;
       try {
-        let w = await api('PUT', ctx.path(`/users/${encodeURIComponent(u.id)}`), b);
+        let w = noWrite ? null : await api('PUT', ctx.path(`/users/${encodeURIComponent(u.id)}`), b);
         for (const { g, c } of groupBoxes) {
           const members = new Set(g.relations.members || []);
           if (c.checked === members.has(u.id)) continue;
@@ -121,10 +137,26 @@ export async function render(root, ctx) {
           if (g.name) gb.name = g.name;
           w = await api('PUT', ctx.path(`/groups/${encodeURIComponent(g.id)}`), gb);
         }
+        if (!w) {
+          mount(msg, callout('info', 'Nothing changed.'));
+          return;
+        }
         toast(`User ${u.id} saved (revision ${w.revision}).`);
         ctx.go(ctx.link('users', { q: filterIn.value, saved: w.revision }));
       } catch (e) {
         mount(msg, errorBox(e, 'Not saved:'));
+      }
+    };
+    const remove = async () => {
+      mount(msg);
+      const ok = await confirmDialog('Delete user', `Delete the user “${u.name || u.id}” (${u.id})? This cannot be undone.`, 'Delete user', true);
+      if (!ok) return;
+      try {
+        const w = await api('DELETE', ctx.path(`/users/${encodeURIComponent(u.id)}`));
+        toast(`User ${u.id} deleted (revision ${w.revision}).`);
+        ctx.go(ctx.link('users', { q: filterIn.value, saved: w.revision }));
+      } catch (e) {
+        mount(msg, errorBox(e, 'Not deleted:'));
       }
     };
     mount(editEl, h('section', { class: 'card', 'aria-labelledby': 'edit-user-title' },
@@ -133,7 +165,7 @@ export async function render(root, ctx) {
         h('div', { class: 'grow' }, field('Display name', nameIn)),
         h('div', { class: 'grow' }, field('Org unit', unitSel, 'Scoped administrators see the users of their units')),
         attrCtls.map((x) => h('div', { class: 'grow' }, x.el))),
-      groups.length ? h('fieldset', {}, h('legend', {}, 'Groups'), h('div', { class: 'radio-row' }, groupBoxes.map((x) => x.el))) : null,
+      groupBoxes.length ? h('fieldset', {}, h('legend', {}, 'Groups'), h('div', { class: 'radio-row' }, groupBoxes.map((x) => x.el))) : null,
       (u.relations.queues || []).length || (u.relations.supervised_queues || []).length
         ? h('p', { class: 'small' }, 'Queues: ',
           (u.relations.queues || []).join(', ') || 'none', (u.relations.supervised_queues || []).length ? `; supervises ${u.relations.supervised_queues.join(', ')}` : '',
@@ -141,10 +173,12 @@ export async function render(root, ctx) {
         : null,
       msg,
       h('div', { class: 'actions' },
-        h('button', { type: 'button', onclick: save }, 'Save user'),
+        refuse(h('button', { type: 'button', onclick: save }, 'Save user'), noWrite && noGroups),
         h('button', { type: 'button', class: 'secondary', onclick: () => mount(editEl) }, 'Cancel'),
-        h('a', { href: ctx.link('view-as', { user: u.id }) }, 'View as this user'),
-        h('a', { href: ctx.link('assignments', { user: u.id }) }, 'Roles and assignments'))));
+        refuse(h('button', { type: 'button', class: 'danger', onclick: remove }, 'Delete user'), noDelete),
+        ctx.may('catalog.read') ? h('a', { href: ctx.link('view-as', { user: u.id }) }, 'View as this user') : null,
+        ctx.may('assignments.read') || ctx.may('assignments.write') ? h('a', { href: ctx.link('assignments', { user: u.id }) }, 'Roles and assignments') : null),
+      refusedNote(noWrite), noGroups && groupBoxes.length ? refusedNote(noGroups) : null, refusedNote(noDelete)));
     nameIn.focus();
     editEl.scrollIntoView({ block: 'nearest' });
   }
@@ -185,7 +219,7 @@ export async function render(root, ctx) {
   mount(root,
     pageHead('Users',
       'Every user of the tenant with their org unit, groups, queues and roles. Seats and other attributes follow the profile’s rules.',
-      h('button', { type: 'button', onclick: newUser }, 'New user')),
+      refuse(h('button', { type: 'button', onclick: newUser }, 'New user'), noWrite)),
     saved ? callout('ok', `Saved at revision ${saved}.`) : null,
     rules.map((r) => callout('info', h('strong', {}, `${pretty(r.attribute)} only moves up.`), ' ',
       `${(attrs.find((a) => a.name === r.attribute)?.values || []).join(' → ')}: ${r.reason || 'the profile forbids going back'}. The server refuses a downgrade and writes nothing.`)),

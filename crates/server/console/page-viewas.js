@@ -8,7 +8,7 @@ export async function render(root, ctx) {
   mount(root, pageHead('View as'), loading());
   const catalog = await ctx.catalog();
   const initial = ctx.params.get('user') || (ctx.who.operator ? '' : ctx.who.principal);
-  const user = await userPicker(ctx, 'User', initial);
+  const user = await userPicker(ctx, 'User', initial, 'check.others');
   const showHidden = h('input', { type: 'checkbox', id: uid('hidden'), checked: true });
   const ctxEl = h('div', { class: 'row' });
   const out = h('div', { 'aria-live': 'polite' });

@@ -1,14 +1,16 @@
 // The role editor's model: the catalog's privilege tree and the checked state of each
-// privilege, with the rules of the engine (a parent held at its top includes its whole
-// subtree), locked grants, role-type caps and defaults. No DOM here, so it is tested
-// on its own (console-tests/tree.test.mjs).
+// privilege, with the rules of the engine ("a parent includes its children", exactly as
+// `Profile::included` in crates/core decides it), locked grants, role-type caps and
+// defaults. No DOM here, so it is tested on its own (console-tests/tree.test.mjs).
 
 /** The catalog as a tree model: nodes by id, sections with their roots. */
 export function buildModel(catalog) {
   const nodes = new Map();
   const details = new Map((catalog.privilege_details || []).map((d) => [d.id, d]));
   const sections = [];
+  const order = []; // every id after its parent (depth first)
   const visit = (n, parent, section) => {
+    order.push(n.id);
     nodes.set(n.id, {
       id: n.id,
       name: n.name,
@@ -27,7 +29,7 @@ export function buildModel(catalog) {
     sections.push({ id: s.id, name: s.name, roots: s.privileges.map((p) => p.id) });
   }
   const roleTypes = new Map((catalog.role_types || []).map((t) => [t.id, t]));
-  return { nodes, sections, roleTypes };
+  return { nodes, sections, roleTypes, order };
 }
 
 /** Every id under `id` (not itself), depth first. */
@@ -77,6 +79,14 @@ function setTop(node, st) {
   if (node.kind === 'number' && st.number === null) st.number = numberDefault(node);
 }
 
+/** The value that holds a privilege at its top, as the API writes grants. */
+export function topValue(node) {
+  if (node.kind === 'levels') return node.options[node.options.length - 1];
+  if (node.kind === 'choice') return [...node.options];
+  if (node.kind === 'number') return numberDefault(node);
+  return true;
+}
+
 /** Applies a grant value as the API shows it (true/false, level, choices, number). */
 function applyValue(node, st, v) {
   if (v === false || v === null || v === undefined) {
@@ -89,6 +99,23 @@ function applyValue(node, st, v) {
   if (node.kind === 'number' && typeof v === 'number') st.number = v;
 }
 
+/** Adds a grant value to what a privilege already holds (the higher level, more choices, the larger number). */
+function raise(node, s, v) {
+  if (v === null || v === undefined || v === false) return;
+  if (!s.on) {
+    applyValue(node, s, v);
+    return;
+  }
+  if (node.kind === 'levels') {
+    if (node.options.indexOf(v) > node.options.indexOf(s.level)) s.level = v;
+  } else if (node.kind === 'choice') {
+    const add = Array.isArray(v) ? v : [v];
+    s.choices = [...s.choices, ...add.filter((c) => !s.choices.includes(c))];
+  } else if (node.kind === 'number') {
+    if (typeof v === 'number' && (s.number === null || v > s.number)) s.number = v;
+  }
+}
+
 /** The choices a set of chosen options implies (itself included). */
 function impliedChoices(node, chosen) {
   const imp = node.detail && node.detail.implies;
@@ -98,6 +125,69 @@ function impliedChoices(node, chosen) {
     if (imp && imp[c]) imp[c].forEach((x) => out.add(x));
   }
   return out;
+}
+
+/**
+ * What holding privilege `parentId` as `held` ({on, level, …}) gives of its child
+ * `childId`, as a grant value, or null: the engine's rule (`Profile::included`).
+ * - A flag parent, held, gives every child at its top.
+ * - A `levels` parent held at level L gives a `levels` child the highest of the child's
+ *   levels whose name is one of the parent's levels up to L (so `Report: Read` never
+ *   gives `Report export: Edit` when the child's only level is Edit), and gives a child
+ *   of another kind (its top) only when held at its own highest level.
+ * - Choice and number parents give nothing.
+ */
+export function included(model, parentId, held, childId) {
+  const p = model.nodes.get(parentId);
+  const c = model.nodes.get(childId);
+  if (!p || !c || !held || !held.on) return null;
+  if (p.kind === 'flag') return topValue(c);
+  if (p.kind !== 'levels') return null;
+  const k = p.options.indexOf(held.level);
+  if (k < 0) return null;
+  if (c.kind === 'levels') {
+    const names = p.options.slice(0, k + 1);
+    for (let i = c.options.length - 1; i >= 0; i -= 1) {
+      if (names.includes(c.options[i])) return c.options[i];
+    }
+    return null;
+  }
+  return k === p.options.length - 1 ? topValue(c) : null;
+}
+
+/** Whether state `s` of privilege `node` holds at least grant value `v`. */
+function holds(node, s, v) {
+  if (v === null || v === undefined || v === false) return true;
+  if (!s.on) return false;
+  if (node.kind === 'levels') return node.options.indexOf(s.level) >= node.options.indexOf(v);
+  if (node.kind === 'choice') {
+    const got = impliedChoices(node, s.choices);
+    return (Array.isArray(v) ? v : [v]).every((x) => got.has(x));
+  }
+  if (node.kind === 'number') return typeof v !== 'number' || (s.number !== null && s.number >= v);
+  return true;
+}
+
+/** Whether a privilege's state holds at least grant value `v`. */
+export function covers(model, st, id, v) {
+  return holds(model.nodes.get(id), st.nodes.get(id), v);
+}
+
+/** What privilege `id` gets from its parent as the parent is held now (null: nothing). */
+export function givenByParent(model, st, id) {
+  const parent = model.nodes.get(id).parent;
+  return parent ? included(model, parent, st.nodes.get(parent), id) : null;
+}
+
+/**
+ * Applies "a parent includes its children" over the whole tree, parents first (as the
+ * engine closes a role): each child holds at least what its parent gives it.
+ */
+function close(model, st) {
+  for (const id of model.order) {
+    const v = givenByParent(model, st, id);
+    if (v !== null) raise(model.nodes.get(id), st.nodes.get(id), v);
+  }
 }
 
 /**
@@ -156,17 +246,17 @@ export function setRoleType(model, st, typeId, role) {
   }
   for (const [id, v] of lockedValues) {
     const n = model.nodes.get(id);
-    if (n) applyValue(n, st.nodes.get(id), v);
+    if (n) raise(n, st.nodes.get(id), v);
   }
-  // A parent held at its top holds its subtree (as the engine decides).
-  for (const id of model.nodes.keys()) {
-    if (atTop(model, st, id) && model.nodes.get(id).children.length) {
-      for (const d of descendants(model, id)) {
-        setTop(model.nodes.get(d), st.nodes.get(d));
-        if (st.locked.has(id) && !st.locked.has(d)) {
-          st.locked.set(d, `included in the locked “${model.nodes.get(id).name}”`);
-        }
-      }
+  // A parent includes its children (as the engine decides); what a locked parent gives
+  // a child at the child's top locks the child too.
+  close(model, st);
+  for (const id of model.order) {
+    const parent = model.nodes.get(id).parent;
+    if (!parent || !st.locked.has(parent) || st.locked.has(id)) continue;
+    const v = givenByParent(model, st, id);
+    if (v !== null && JSON.stringify(v) === JSON.stringify(topValue(model.nodes.get(id)))) {
+      st.locked.set(id, `included in the locked “${model.nodes.get(parent).name}”`);
     }
   }
   // What the cap excludes cannot be held.
@@ -227,28 +317,38 @@ export function checkbox(model, st, id) {
   return { checked: f, indeterminate: !f && some(model, st, id) };
 }
 
+/** Whether every child holds what parent `id` would give it if held as `held`. */
+function kidsHold(model, st, id, held) {
+  return model.nodes.get(id).children.every((c) => covers(model, st, c, included(model, id, held, c)));
+}
+
 /**
- * Keeps the engine's rule true after a change under `id`: an ancestor at its top
- * includes everything beneath it, so when something beneath is no longer at its top,
- * the ancestor steps down (a flag turns off, levels drop one). When every child of a
- * flag parent is fully held, the parent is checked too (tri-state behaviour).
+ * Keeps the engine's rule true after a change under `id`: an ancestor includes its
+ * children, so when a child no longer holds what its parent gives it, the parent steps
+ * down to the highest level that gives no more than the children hold (a flag, or a
+ * `levels` parent with no such level, turns off). A flag parent whose children are all
+ * held at their top is checked too (tri-state behaviour). Locked ancestors stay, and
+ * what they give comes back (the server would add it anyway).
  */
 function settle(model, st, id) {
   for (const a of ancestors(model, id)) {
     const node = model.nodes.get(a);
     const s = st.nodes.get(a);
     if (!editable(st, a)) continue;
-    const kidsFull = node.children.every((c) => full(model, st, c));
-    if (atTop(model, st, a) && !kidsFull) {
-      if (node.kind === 'levels' && node.options.length > 1) {
-        s.level = node.options[node.options.length - 2];
+    if (s.on && !kidsHold(model, st, a, s)) {
+      if (node.kind === 'levels') {
+        let k = node.options.indexOf(s.level) - 1;
+        while (k >= 0 && !kidsHold(model, st, a, { on: true, level: node.options[k] })) k -= 1;
+        if (k >= 0) s.level = node.options[k];
+        else s.on = false;
       } else {
         s.on = false;
       }
-    } else if (!s.on && kidsFull && node.kind === 'flag') {
+    } else if (!s.on && node.kind === 'flag' && node.children.every((c) => atTop(model, st, c))) {
       s.on = true;
     }
   }
+  close(model, st);
 }
 
 /**
@@ -276,7 +376,7 @@ export function toggle(model, st, id, on) {
   settle(model, st, id);
 }
 
-/** Picks a level (and turns the privilege on). */
+/** Picks a level (and turns the privilege on); a parent gives its children what that level includes. */
 export function setLevel(model, st, id, level) {
   if (!editable(st, id)) return;
   const s = st.nodes.get(id);
@@ -300,6 +400,7 @@ export function setNumber(model, st, id, n) {
   const s = st.nodes.get(id);
   s.on = true;
   s.number = n;
+  settle(model, st, id);
 }
 
 function valueOf(node, s) {
@@ -314,32 +415,35 @@ function same(a, b) {
 }
 
 /**
- * The role's `grants` as the API takes them: a fully held parent stands for its
- * subtree; role-type defaults are left out when kept and written `false` when turned
- * off; locked grants are the server's to keep.
+ * The role's `grants` as the API takes them: what a privilege's parent already gives
+ * it is left out (the parent stands for it); role-type defaults are left out when kept
+ * and written `false` when turned off; locked grants are the server's to keep.
  */
 export function grants(model, st) {
   const out = {};
   const defaults = (st.roleType && st.roleType.defaults) || {};
-  const emit = (id) => {
+  for (const id of model.order) {
+    if (st.locked.has(id)) continue;
     const node = model.nodes.get(id);
     const s = st.nodes.get(id);
-    if (node.children.length && full(model, st, id) && !st.locked.has(id)) {
-      out[id] = valueOf(node, s);
-      return;
+    if (!s.on) {
+      if (id in defaults) out[id] = false;
+      continue;
     }
-    if (!st.locked.has(id)) {
-      if (s.on) {
-        const v = valueOf(node, s);
-        if (!(id in defaults && same(defaults[id], v))) out[id] = v;
-      } else if (id in defaults) {
-        out[id] = false;
-      }
-    }
-    node.children.forEach(emit);
-  };
-  for (const sec of model.sections) sec.roots.forEach(emit);
+    const v = valueOf(node, s);
+    const given = givenByParent(model, st, id);
+    if (given !== null && holds(node, applied(node, given), v)) continue;
+    if (id in defaults && same(defaults[id], v)) continue;
+    out[id] = v;
+  }
   return out;
+}
+
+/** The state that holds exactly grant value `v`. */
+function applied(node, v) {
+  const s = blank(node);
+  applyValue(node, s, v);
+  return s;
 }
 
 /** How many privileges are held (locked ones included). */

@@ -1,6 +1,8 @@
 // Small DOM helpers. Text always goes in as text (never as HTML), so nothing the
 // server returns can become markup.
 
+import { plain } from './access.js';
+
 let seq = 0;
 
 /** A fresh element id. */
@@ -78,10 +80,64 @@ export function datalist(id, items) {
   return h('datalist', { id }, items.map(([value, label]) => h('option', { value }, label)));
 }
 
-/** An error in words (role=alert so screen readers announce it). */
+/**
+ * The technical part of a server message, folded away ("Technical details"), when it
+ * says more than the sentence shown.
+ */
+function techDetails(msg, shown) {
+  const bare = (s) => s.toLowerCase().replace(/[`“”.]/g, '').trim();
+  return msg && bare(msg) !== bare(shown)
+    ? h('details', { class: 'tech' }, h('summary', {}, 'Technical details'), h('code', {}, msg))
+    : null;
+}
+
+/**
+ * An error in words (role=alert so screen readers announce it): the first sentence of
+ * the server's message, in the administrator's language; the full message (operation
+ * ids, requirements) under a collapsed "Technical details".
+ */
 export function errorBox(err, prefix) {
   const msg = err && err.message ? err.message : String(err);
-  return h('div', { class: 'callout error', role: 'alert' }, h('strong', {}, prefix || 'Error:'), ' ', msg);
+  const shown = plain(msg);
+  return h('div', { class: 'callout error', role: 'alert' }, h('strong', {}, prefix || 'Error:'), ' ', shown,
+    techDetails(msg, shown));
+}
+
+/** A refused read: "You cannot see this", and why in the administrator's words. */
+export function cannotSee(err, what) {
+  const msg = err && err.message ? err.message : String(err);
+  const shown = plain(msg);
+  return h('div', { class: 'callout warn refused', role: 'alert', 'data-refused': '' },
+    h('strong', {}, 'You cannot see this', what ? ` (${what})` : '', '.'), ' ', shown,
+    techDetails(msg, shown));
+}
+
+/** Whether an error is the API refusing this token (403). */
+export function isRefusal(err) {
+  return Boolean(err && err.status === 403);
+}
+
+/**
+ * A control this token may not use: disabled, with why as its tooltip (and accessible
+ * description). `why` null leaves it as it is.
+ */
+export function refuse(control, why) {
+  if (!why) return control;
+  control.disabled = true;
+  control.title = why;
+  control.classList.add('refused');
+  return control;
+}
+
+/** A link styled as a button, or, when `why` says it may not be used, a disabled button saying why. */
+export function linkButton(href, label, attrs = {}, why = null) {
+  if (why) return refuse(h('button', { type: 'button', class: attrs.class, 'aria-label': attrs['aria-label'] }, label), why);
+  return h('a', { ...attrs, href, class: attrs.class ? `button ${attrs.class}` : 'button' }, label);
+}
+
+/** A short note beside controls the token may not use, saying why. */
+export function refusedNote(why) {
+  return why ? h('p', { class: 'small refused-note', 'data-refused-note': '' }, why) : null;
 }
 
 export function callout(kind, ...children) {
@@ -248,10 +304,16 @@ export function resourcePicker(ctx, initial) {
   };
 }
 
-/** A user picker: a text input with the tenant's users as suggestions. */
-export async function userPicker(ctx, label, initial) {
+/**
+ * A user picker: a text input with the tenant's users as suggestions. With `othersOp`
+ * (e.g. 'check.others'), a token that may not perform it for other users is held to
+ * itself: the input shows its own user, disabled, saying why.
+ */
+export async function userPicker(ctx, label, initial, othersOp) {
   const listId = uid('users');
-  const input = h('input', { type: 'text', id: uid('user'), list: listId, autocomplete: 'off', spellcheck: 'false', value: initial || '', placeholder: 'a user id' });
+  const self = othersOp && ctx.who && !ctx.who.operator && ctx.who.principal && !ctx.may(othersOp)
+    ? ctx.who.principal : null;
+  const input = h('input', { type: 'text', id: uid('user'), list: listId, autocomplete: 'off', spellcheck: 'false', value: self || initial || '', placeholder: 'a user id', disabled: Boolean(self) });
   let users = [];
   try {
     users = await ctx.list('users');
@@ -259,5 +321,7 @@ export async function userPicker(ctx, label, initial) {
     users = [];
   }
   const dl = h('datalist', { id: listId }, users.map((u) => h('option', { value: u.id }, u.name || u.id)));
-  return { el: h('div', { class: 'field' }, h('label', { for: input.id }, label), input, dl), input, users, value: () => input.value.trim() };
+  const hint = self ? h('span', { class: 'hint', id: input.id + '-hint' }, `Yourself only: ${ctx.denied(othersOp)}`) : null;
+  if (hint) input.setAttribute('aria-describedby', hint.id);
+  return { el: h('div', { class: 'field' }, h('label', { for: input.id }, label), input, dl, hint), input, users, value: () => input.value.trim() };
 }

@@ -45,6 +45,7 @@ static ASSETS: &[Asset] = &[
     asset!("api.js", JS),
     asset!("ui.js", JS),
     asset!("tree.js", JS),
+    asset!("access.js", JS),
     asset!("page-roles.js", JS),
     asset!("page-users.js", JS),
     asset!("page-org.js", JS),
@@ -54,6 +55,7 @@ static ASSETS: &[Asset] = &[
     asset!("page-explain.js", JS),
     asset!("page-viewas.js", JS),
     asset!("page-audit.js", JS),
+    asset!("page-credentials.js", JS),
 ];
 
 /// Each asset's strong ETag (a prefix of its SHA-256), in `ASSETS` order.

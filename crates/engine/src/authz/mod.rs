@@ -278,19 +278,31 @@ impl<'s> Reader<'s> {
         }
         if let Actor::User { principal, .. } = actor {
             let p = snap.profile();
-            let somewhere = match p.governance(op) {
-                Governance::Operator => false,
-                Governance::Action(a) => p
-                    .actions
-                    .get(a)
-                    .is_some_and(|x| snap.allowed_anywhere(principal, &x.id, now)),
+            let action = match p.governance(op) {
+                Governance::Operator => None,
+                Governance::Action(a) => p.actions.get(a),
             };
+            let somewhere = action.is_some_and(|x| snap.allowed_anywhere(principal, &x.id, now));
             if !somewhere {
-                return Err(authorize(snap, actor, op, Object::Tenant, now)
-                    .err()
-                    .unwrap_or_else(|| {
-                        EngineError::Forbidden(format!("you may not {}", wording::doing(op)))
-                    }));
+                // A list governed per object and allowed on none: "You may not … anywhere".
+                let denial = match (user_may(snap, principal, op, Object::Tenant, now), action) {
+                    (Err(Denial::NoTarget(_)), Some(x)) => Denial::Nowhere(x.resource),
+                    (Err(d), _) => d,
+                    (Ok(()), _) => {
+                        return Err(EngineError::Forbidden(format!(
+                            "you may not {}",
+                            wording::doing(op)
+                        )));
+                    }
+                };
+                return Err(wording::refusal(
+                    snap,
+                    principal,
+                    op,
+                    Object::Tenant,
+                    denial,
+                    now,
+                ));
             }
         }
         Ok(r)

@@ -43,6 +43,7 @@ fn missing(node: &ExplainNode, out: &mut Vec<String>) {
         .expr
         .strip_prefix("has(")
         .and_then(|r| r.strip_suffix(')'))
+        .filter(|a| is_has_args(a))
     {
         let parts: Vec<&str> = args.split("\", \"").map(|x| x.trim_matches('"')).collect();
         let label = parts.join(": ");
@@ -54,6 +55,16 @@ fn missing(node: &ExplainNode, out: &mut Vec<String>) {
     for c in &node.children {
         missing(c, out);
     }
+}
+
+/// Whether `args` are the arguments of ONE `has(…)` call (`"Users", "Modify"`), not the
+/// inside of `has(…) and has(…)`, which also starts with `has(` and ends with `)`.
+fn is_has_args(args: &str) -> bool {
+    args.starts_with('"')
+        && args.ends_with('"')
+        && args
+            .split("\", \"")
+            .all(|x| !x.trim_matches('"').contains('"'))
 }
 
 /// The refusal of `op` on `object` for `principal`.
@@ -148,5 +159,20 @@ pub(super) fn refusal(
                 }
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_has_args;
+
+    #[test]
+    fn one_has_call_not_a_conjunction_of_them() {
+        assert!(is_has_args(r#""Users", "View only""#));
+        assert!(is_has_args(r#""Listen""#));
+        assert!(!is_has_args(
+            r#""Users", "View only") and has("Roles", "View only""#
+        ));
+        assert!(!is_has_args(r#""A") or has("B""#));
     }
 }
