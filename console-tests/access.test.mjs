@@ -8,6 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { startServer, startBrowser, call, ROOT } from './harness.mjs';
 
@@ -199,7 +200,11 @@ for (const tenant of [ZOOM, HORIZON]) {
         document.activeElement.blur();
         window.scrollTo(0, 0);
       });
-      await page.screenshot({ path: path.join(ROOT, 'docs', 'console-credentials.png') });
+      const shots = process.env.ROLECALL_SCREENSHOTS_DIR
+        ? path.resolve(ROOT, process.env.ROLECALL_SCREENSHOTS_DIR)
+        : path.join(os.tmpdir(), 'rolecall-console-shots');
+      fs.mkdirSync(shots, { recursive: true });
+      await page.screenshot({ path: path.join(shots, 'console-credentials.png') });
     }
     // The secret works, as a service credential of this tenant.
     const who = await api(secret, 'GET', '/v1/whoami');

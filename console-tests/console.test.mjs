@@ -9,6 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { startServer, startBrowser, call, ROOT } from './harness.mjs';
 
@@ -20,7 +21,11 @@ const CHILDREN = ['queue_monitoring_view', 'queue_monitoring_agent_activity', 'q
 const USER = 'ben.moore'; // a CSR: no queue monitoring before
 const QUEUE = 'sales-san-francisco';
 const ACTION = 'queue_monitoring.view'; // needs the child "View Queue Monitoring"
-const SHOTS = path.join(ROOT, 'docs');
+// Screenshots go to a temporary directory; `ROLECALL_SCREENSHOTS_DIR=docs` refreshes the
+// README's pictures (a test run never rewrites committed files by itself).
+const SHOTS = process.env.ROLECALL_SCREENSHOTS_DIR
+  ? path.resolve(ROOT, process.env.ROLECALL_SCREENSHOTS_DIR)
+  : path.join(os.tmpdir(), 'rolecall-console-shots');
 
 let server;
 let browser;
