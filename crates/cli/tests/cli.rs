@@ -104,6 +104,48 @@ fn rand_suffix() -> u128 {
 }
 
 #[test]
+fn check_prints_the_obligations_of_an_allowed_decision() {
+    // Horizon: "Supervisor Portal: Agents Anonymous" views live agents without their
+    // identities; "Agents Identified" with them. Both are allowed; only the first
+    // carries the obligation to mask.
+    let w = "profiles/horizon-contact.world.toml";
+    let ask = |who: &str, explain: bool| {
+        let mut args = vec![
+            "check",
+            "--world",
+            w,
+            "--principal",
+            who,
+            "--action",
+            "data.live.agents",
+            "--resource",
+            "user:alice",
+        ];
+        if explain {
+            args.push("--explain");
+        }
+        rolecall(&args)
+    };
+    for explain in [false, true] {
+        let anonymous = ask("arlo", explain);
+        assert_eq!(anonymous.status.code(), Some(0));
+        let out = stdout(&anonymous);
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with("obligation: mask_agent_identity")),
+            "{out}"
+        );
+        let identified = ask("sam", explain);
+        assert_eq!(identified.status.code(), Some(0));
+        assert!(
+            !stdout(&identified).contains("obligation"),
+            "{}",
+            stdout(&identified)
+        );
+    }
+}
+
+#[test]
 fn check_exit_codes_distinguish_allow_deny_and_error() {
     let w = "crates/core/tests/bad/good.world";
     let allow = rolecall(&[

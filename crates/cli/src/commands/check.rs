@@ -1,4 +1,6 @@
-//! `rolecall check --world W --principal P --action A --resource TYPE:ID [--explain]`
+//! `rolecall check --world W --principal P --action A --resource TYPE:ID [--explain]`:
+//! the decision (exit 0 allowed, 1 denied, 2 error), its explanation on request, and
+//! the obligations an allowed decision carries.
 
 use std::path::PathBuf;
 
@@ -67,6 +69,21 @@ pub fn run(a: &Args) -> anyhow::Result<Status> {
         print!("{}", explanation.render());
     } else {
         println!("{}", if d.allowed { "allow" } else { "deny" });
+    }
+    // An allowed decision may carry conditions (Horizon's "Agents Anonymous" allows
+    // viewing live agents, masked): print each, with what it asks of the application.
+    let profile = loaded.snapshot.profile();
+    let action = profile
+        .action(&a.action)
+        .and_then(|i| profile.actions.get(i));
+    for id in loaded.snapshot.obligation_ids(&a.action, d.obligations) {
+        let description = action
+            .and_then(|x| x.obligations.iter().find(|o| o.id == id))
+            .and_then(|o| o.description.as_deref());
+        match description {
+            Some(text) => println!("obligation: {id} — {text}"),
+            None => println!("obligation: {id}"),
+        }
     }
     Ok(if d.allowed {
         Status::Ok
