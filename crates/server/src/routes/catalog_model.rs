@@ -39,6 +39,8 @@ pub struct ActionInfo {
     pub resource: String,
     /// Decisions on it are audited.
     pub sensitive: bool,
+    /// A personal ability on the tenant: a role given over any scope gives it.
+    pub held_anywhere: bool,
     /// The requirement as written.
     pub requires: String,
 }
@@ -210,6 +212,7 @@ pub fn actions(p: &Profile) -> Vec<ActionInfo> {
                 .map(|t| t.id.clone())
                 .unwrap_or_default(),
             sensitive: a.sensitive,
+            held_anywhere: a.held_anywhere,
             requires: a.requires_text.clone(),
         })
         .collect()
@@ -272,5 +275,54 @@ pub fn invariants(p: &Profile) -> Vec<InvariantInfo> {
                 }
             }
         })
+        .collect()
+}
+
+/// A delegation ceiling: the most a role definition or an assignment may give.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DelegationInfo {
+    /// `roles.write` (defining a role) or `assignments.write` (giving one).
+    pub operation: String,
+    /// The role types it applies to (absent: every role).
+    pub role_types: Option<Vec<String>>,
+    /// `holdings` (what the granter holds), `type_cap` (the role type's cap) or `roles`.
+    pub ceiling: String,
+    /// With `roles`: the roles whose grants bound it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+}
+
+/// The profile's delegation ceilings (writes no entry covers: the granter's holdings).
+pub fn delegation(p: &Profile) -> Vec<DelegationInfo> {
+    use rolecall_core::profile::Ceiling;
+    p.delegation
+        .iter()
+        .map(|d| DelegationInfo {
+            operation: d.operation.as_str().to_owned(),
+            role_types: d.role_types.as_ref().map(|ts| {
+                ts.iter()
+                    .filter_map(|t| p.role_types.get(*t).map(|x| x.id.clone()))
+                    .collect()
+            }),
+            ceiling: match &d.ceiling {
+                Ceiling::Holdings => "holdings",
+                Ceiling::TypeCap => "type_cap",
+                Ceiling::Roles(_) => "roles",
+            }
+            .to_owned(),
+            roles: match &d.ceiling {
+                Ceiling::Roles(r) => Some(r.clone()),
+                _ => None,
+            },
+        })
+        .collect()
+}
+
+/// The ids of the profile's restriction privileges.
+pub fn restrictions(p: &Profile) -> Vec<String> {
+    p.privileges
+        .iter()
+        .filter(|x| x.restriction)
+        .map(|x| x.id.clone())
         .collect()
 }

@@ -168,6 +168,11 @@ pub struct Catalog {
     pub org_kinds: Vec<super::catalog_model::OrgKindInfo>,
     /// Rules every write keeps (e.g. seats only upgrade).
     pub invariants: Vec<super::catalog_model::InvariantInfo>,
+    /// Privileges that narrow rather than grant (ids): they bind wherever any of the
+    /// holder's assignments carries them, and giving one is never an escalation.
+    pub restrictions: Vec<String>,
+    /// Delegation ceilings, first match wins.
+    pub delegation: Vec<super::catalog_model::DelegationInfo>,
     /// Revision answered from.
     pub revision: u64,
 }
@@ -218,6 +223,8 @@ pub async fn catalog(
         types: super::catalog_model::types(p),
         org_kinds: super::catalog_model::org_kinds(p),
         invariants: super::catalog_model::invariants(p),
+        restrictions: super::catalog_model::restrictions(p),
+        delegation: super::catalog_model::delegation(p),
         revision: cur.revision,
     }))
 }
