@@ -270,7 +270,13 @@ impl Demo<'_> {
     pub(super) fn plan_roles(&mut self) -> Roles {
         let closures: Vec<BTreeSet<PrivId>> =
             self.p.roles.iter().map(|r| self.closure(r)).collect();
-        let primary = (0..self.p.roles.len()).max_by_key(|&i| (size(&closures, i), self.rank(i)));
+        // The most powerful template, among those an administrator may hold (not one given
+        // only to people meeting a condition), unless every template is such a one.
+        let n = self.p.roles.len();
+        let primary = (0..n)
+            .filter(|&i| !self.conditional(i))
+            .max_by_key(|&i| (size(&closures, i), self.rank(i)))
+            .or_else(|| (0..n).max_by_key(|&i| (size(&closures, i), self.rank(i))));
         let agent = self.agent_like(&closures, primary);
         let supervisor = self.supervisor_like(&closures, agent, primary);
         let admin_set = self.admin_set(&closures, primary);
@@ -354,19 +360,9 @@ impl Demo<'_> {
         let mut covered: BTreeSet<PrivId> = primary
             .and_then(|i| closures.get(i).cloned())
             .unwrap_or_default();
-        // Roles given only to people who meet a condition (Phones Pro's supervisors must be
-        // agents of their call center) are not an administrator's to hold.
-        let conditional = |i: usize| {
-            self.p.roles.get(i).is_some_and(|r| {
-                self.p
-                    .appointments
-                    .iter()
-                    .any(|a| a.role == r.id && a.target.is_some())
-            })
-        };
         loop {
             let best = (0..n)
-                .filter(|&i| !admin_set.contains(&i) && !conditional(i))
+                .filter(|&i| !admin_set.contains(&i) && !self.conditional(i))
                 .map(|i| {
                     let gain = closures
                         .get(i)
@@ -383,6 +379,17 @@ impl Demo<'_> {
             }
         }
         admin_set
+    }
+
+    /// Whether template `i` is given only to people who meet a condition (Phones Pro's
+    /// supervisors must be agents of their call center): not an administrator's to hold.
+    fn conditional(&self, i: usize) -> bool {
+        self.p.roles.get(i).is_some_and(|r| {
+            self.p
+                .appointments
+                .iter()
+                .any(|a| a.role == r.id && a.target.is_some())
+        })
     }
 
     /// The next role up from template `t`: a template that includes it, smallest

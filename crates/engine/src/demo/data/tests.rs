@@ -254,7 +254,7 @@ const GOLDEN: [(&str, &str); 5] = [
     ),
     (
         "phones-pro",
-        "6e16637bccc9806967740d3c91f16b81cbf0a65b54ec279b15cc537c06466bb0",
+        "e6860643efdc939ede803521a6486da0acd2df02d74b0cef06917f5ef3e9bc3c",
     ),
     (
         "zoom-contact-center",
