@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use rolecall_core::profile::{Profile, TypeId, Value};
+use rolecall_core::Snapshot;
+use rolecall_core::profile::{ORG_PARENT, ORG_UNIT, Profile, TypeId, Value};
 use rolecall_core::state::Entity;
 use rolecall_core::{Change, Tuple};
 
@@ -250,6 +251,17 @@ impl Command for UpsertEntity {
                 Object::Entity { ty, id: &self.id },
                 now,
             )?;
+            // Moving an org unit takes it from its parent: whoever moves it must manage
+            // that parent too (an office admin cannot take her office out of its region).
+            if let Some(old) = self.moved_from(&view.snapshot) {
+                authorize(
+                    &view.snapshot,
+                    actor,
+                    self.kind.write_op(),
+                    parent_object(old.as_deref()),
+                    now,
+                )?;
+            }
         }
         let (upsert, rels) = self.parse(&view.profile, ty)?;
         let mut changes = vec![upsert];
@@ -287,7 +299,48 @@ impl Command for UpsertEntity {
             self.kind.write_op(),
             Object::Entity { ty, id: &self.id },
             now,
-        )
+        )?;
+        // ...and must manage where it goes.
+        if self.moved_from(&view.snapshot).is_some() {
+            let new = parent_of(c.snapshot, &self.id);
+            authorize(
+                c.snapshot,
+                actor,
+                self.kind.write_op(),
+                parent_object(new.as_deref()),
+                now,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl UpsertEntity {
+    /// For an existing org unit whose `parent` this write changes: its parent before
+    /// (`Some(None)` when it had none).
+    fn moved_from(&self, snap: &Snapshot) -> Option<Option<String>> {
+        if self.kind != EntityKind::OrgUnit || self.create {
+            return None;
+        }
+        snap.entity(ORG_UNIT, &self.id)?;
+        let want = self.draft.parent.as_deref()?;
+        let old = parent_of(snap, &self.id);
+        (old.as_deref() != Some(want)).then_some(old)
+    }
+}
+
+/// The parent of org unit `id` in `snap`.
+fn parent_of(snap: &Snapshot, id: &str) -> Option<String> {
+    let e = snap.entity(ORG_UNIT, id)?;
+    let p = *snap.related(ORG_UNIT, e, ORG_PARENT).first()?;
+    snap.entity_id(ORG_UNIT, p).map(str::to_owned)
+}
+
+/// The object a move is decided on: the parent org unit, or the tenant for a root.
+fn parent_object(parent: Option<&str>) -> Object<'_> {
+    match parent {
+        Some(id) => Object::Entity { ty: ORG_UNIT, id },
+        None => Object::Tenant,
     }
 }
 
