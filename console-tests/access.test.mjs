@@ -18,6 +18,7 @@ const T = await import('data:text/javascript;base64,' + Buffer.from(treeSrc).toS
 
 const ZOOM = 'demo-zoom-contact-center';
 const HORIZON = 'demo-horizon-contact';
+const GOTO = 'demo-goto-contact-center';
 // Operation ids as the API names them (`roles.write`, `check.others`…): never on screen.
 const OP_ID = /\b(users|groups|org_units|queues|resources|relations|roles|assignments|settings|audit|sod|impact|check|tokens|credentials|catalog|changes)\.(read|write|delete|others)\b/;
 
@@ -167,6 +168,37 @@ test('a Horizon admin edits a custom role: who loses what, then the new version'
   const saved = await api(server.tokens[HORIZON].admin, 'GET', `/v1/tenants/${HORIZON}/roles/senior_agent`);
   assert.equal(saved.body.version, 2);
   assert.ok(!('supervisor_agent_control' in saved.body.grants));
+});
+
+test('a GoTo Contact Admin configures Agent and Supervisor roles up to their tab, not her own holdings', async () => {
+  // "Choose and configure permissions per role rather than per user" (seed 003): the
+  // profile bounds Supervisor and Agent roles by their type's cap.
+  const admin = server.tokens[GOTO].admin;
+  const mine = await api(admin, 'GET', `/v1/tenants/${GOTO}/users/admin/permissions`);
+  assert.ok(!mine.body.privileges.some((p) => p.id === 'manage_prerecorded_messages'), 'the admin does not hold it herself');
+  await login(GOTO, 'admin');
+  await page.getByRole('heading', { name: 'Roles', exact: true }).waitFor();
+  await page.locator('tr[data-role="agent"]').getByRole('link', { name: 'Copy Agent' }).click();
+  await page.getByRole('heading', { name: 'New role (copy of Agent)' }).waitFor();
+  await page.getByLabel('Name', { exact: true }).fill('Voice Agent');
+  await page.locator('#priv-manage_prerecorded_messages').check();
+  await previewAndSave('Create role', 'Voice Agent', 1);
+  const agent = await api(admin, 'GET', `/v1/tenants/${GOTO}/roles/voice_agent`);
+  assert.equal(agent.body.type, 'agent');
+  assert.equal(agent.body.grants.manage_prerecorded_messages, true);
+  // A Supervisor role with the queue limit unchecked: "If unchecked, supervisors can
+  // access all call queues".
+  await open(`/t/${GOTO}/roles`);
+  await page.locator('tr[data-role="supervisor"]').getByRole('link', { name: 'Copy Supervisor' }).click();
+  await page.getByRole('heading', { name: 'New role (copy of Supervisor)' }).waitFor();
+  await page.getByLabel('Name', { exact: true }).fill('All Queues Lead');
+  assert.equal((await boxState('limit_assigned_queues')).checked, true, 'enabled by default');
+  await page.locator('#priv-limit_assigned_queues').uncheck();
+  await previewAndSave('Create role', 'All Queues Lead', 1);
+  const sup = await api(admin, 'GET', `/v1/tenants/${GOTO}/roles/all_queues_lead`);
+  assert.equal(sup.body.type, 'supervisor');
+  assert.equal(sup.body.grants.limit_assigned_queues, false);
+  assert.deepEqual(problems, []);
 });
 
 for (const tenant of [ZOOM, HORIZON]) {
