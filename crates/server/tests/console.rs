@@ -204,7 +204,8 @@ async fn the_catalog_tells_the_editor_about_caps_locks_menus_and_rules() {
         .iter()
         .find(|d| d["id"] == "supervisor_portal")
         .unwrap();
-    assert_eq!(portal["multiple"], json!(false));
+    // "Queues Only" and an Agents value may be ticked together (no value includes another).
+    assert_eq!(portal["multiple"], json!(true));
     assert!(portal["implies"].is_object());
     let timeout = details
         .iter()

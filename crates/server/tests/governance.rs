@@ -2014,8 +2014,11 @@ async fn lookups(b: Backend) {
     role(
         &s,
         t,
+        // Horizon's Supervisor Portal values do not include one another: the live queue
+        // view needs "Queues Only" ticked beside "Agents Anonymous".
         json!({"id": "anon_sup", "includes": ["agent"],
-               "grants": {"Supervisor Portal": "Agents Anonymous", "Supervisor Call Control": true}}),
+               "grants": {"Supervisor Portal": ["Queues Only", "Agents Anonymous"],
+                          "Supervisor Call Control": true}}),
     )
     .await;
     s.assign(t, "a1", "agent", Some(json!({"queues": ["q1"]})))

@@ -266,7 +266,7 @@ const GOLDEN: [(&str, &str); 5] = [
     ),
     (
         "horizon-contact",
-        "1e1fe50760c0a19f5fe09a4c6b615b47a7410ffb365a3aebc4aa5e453b678b89",
+        "f0266a4ffc96948f32da65f709762a848934b4886c49a7d972618043d2f8c842",
     ),
 ];
 
