@@ -390,8 +390,18 @@ async fn exercise(w: &World, seed: u64) -> (usize, usize, Vec<Ceiling>) {
                         Scope::Queues(_) => vec![],
                     };
                     kinds_seen.push(ceiling.clone());
+                    let Governance::Action(ga) = before.profile.governance("assignments.write")
+                    else {
+                        panic!("seed {seed} step {step}: {me} assigned without a governing action");
+                    };
+                    let governing = before.profile.actions[ga].id.clone();
                     for (ty, e) in places {
                         let have = snap.held_set(u, ty, e, now);
+                        // Only where the giver holds the governing privileges.
+                        assert!(
+                            snap.privileges_allow(&governing, &have),
+                            "seed {seed} step {step}: {me} gave {role} outside its reach"
+                        );
                         assert_within(
                             snap,
                             &ceiling,

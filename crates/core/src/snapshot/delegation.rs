@@ -126,4 +126,88 @@ impl Snapshot {
         }
         None
     }
+
+    /// Whether removing an assignment of `role` lifts a restriction that binds the
+    /// remover (`have`: what they hold there); only under the holdings ceiling.
+    pub fn lifts_restriction(&self, ceiling: &Ceiling, role: &str, have: &[u64]) -> Option<Excess> {
+        if *ceiling != Ceiling::Holdings {
+            return None;
+        }
+        let full = self.role_set(role)?;
+        let bits = self.layout.bits as u32;
+        let b = (0..bits).find(|&b| {
+            test_bit(&self.layout.restrictions, b) && test_bit(&full, b) && test_bit(have, b)
+        })?;
+        Some(Excess::Lifts(self.bit_label(b)))
+    }
+}
+
+/// Three-valued truth for [`Snapshot::privileges_allow`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tri {
+    True,
+    False,
+    Unknown,
+}
+
+impl Snapshot {
+    /// Whether privileges `have` leave action `action` possible: its requirement with
+    /// every `has` read from `have` and every other condition unknown (Kleene logic) is
+    /// not false. Used to keep what a scoped administrator gives within the places where
+    /// they hold the governing privileges; an unknown action is `false`.
+    pub fn privileges_allow(&self, action: &str, have: &[u64]) -> bool {
+        let Some(program) = self
+            .profile
+            .action(action)
+            .and_then(|a| self.programs.get(a))
+        else {
+            return false;
+        };
+        tri(program, have) != Tri::False
+    }
+}
+
+fn tri(n: &super::Node, have: &[u64]) -> Tri {
+    use super::Node;
+    match n {
+        Node::Const(true) => Tri::True,
+        Node::Const(false) => Tri::False,
+        Node::Has { bit, .. } => {
+            if test_bit(have, *bit) {
+                Tri::True
+            } else {
+                Tri::False
+            }
+        }
+        Node::And(items) => {
+            let mut out = Tri::True;
+            for x in items.iter() {
+                match tri(x, have) {
+                    Tri::False => return Tri::False,
+                    Tri::Unknown => out = Tri::Unknown,
+                    Tri::True => {}
+                }
+            }
+            out
+        }
+        Node::Or(items) => {
+            let mut out = Tri::False;
+            for x in items.iter() {
+                match tri(x, have) {
+                    Tri::True => return Tri::True,
+                    Tri::Unknown => out = Tri::Unknown,
+                    Tri::False => {}
+                }
+            }
+            out
+        }
+        Node::Not(x) => match tri(x, have) {
+            Tri::True => Tri::False,
+            Tri::False => Tri::True,
+            Tri::Unknown => Tri::Unknown,
+        },
+        Node::Setting(_) | Node::Compare { .. } | Node::In { .. } | Node::Shares(..) => {
+            Tri::Unknown
+        }
+    }
 }

@@ -9,7 +9,9 @@
 //! own scope.
 
 use rolecall_core::Snapshot;
-use rolecall_core::profile::{Ceiling, Delegated, ORG_UNIT, QUEUE, TENANT, TypeId, USER};
+use rolecall_core::profile::{
+    Ceiling, Delegated, Governance, ORG_UNIT, QUEUE, TENANT, TypeId, USER,
+};
 use rolecall_core::snapshot::{AppointRequest, Excess};
 use rolecall_core::state::Scope;
 
@@ -127,16 +129,29 @@ pub fn role_within_actor(
     }
 }
 
+/// Whether an assignment is being made or removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Giving {
+    /// Giving a role.
+    Grant,
+    /// Removing an assignment: it takes privileges away, so no ceiling applies — only
+    /// lifting a restriction that binds the remover (under the holdings ceiling) is an
+    /// escalation.
+    Removal,
+}
+
 /// Refuses an assignment (or its removal) by a tenant user: the profile's appointment
-/// rule for the role if it has one, else the `assignments.write` action on the target
-/// user; and for privilege-governed assignments the user must hold everything the role
-/// gives over the scope.
+/// rule for the role if it has one; else the `assignments.write` action on the target
+/// user, the governing privileges held over every part of the scope (a scoped
+/// administrator gives roles only within their scope), and — when giving — nothing
+/// above the profile's ceiling for that role.
 pub fn assignment_allowed(
     view: &View,
     actor: &Actor,
     role: &str,
     target: &str,
     scope: &Scope,
+    giving: Giving,
     now: i64,
 ) -> EngineResult<()> {
     let Some(principal) = actor.principal() else {
@@ -181,11 +196,49 @@ pub fn assignment_allowed(
     }
     let op = Delegated::Assignment;
     let ceiling = snap.ceiling_of(op, role);
-    for (ty, e) in scope_resources(snap, scope) {
+    let governing = match snap.profile().governance("assignments.write") {
+        Governance::Action(a) => snap.profile().actions.get(a).map(|x| x.id.clone()),
+        Governance::Operator => None,
+    };
+    let places = scope_resources(snap, scope);
+    if places.is_empty() {
+        return Err(EngineError::Invalid(format!(
+            "the scope of role `{role}` names nothing that exists"
+        )));
+    }
+    for (ty, e) in places {
         let have = snap.held_set(user, ty, e, now);
-        if let Some(excess) = snap.exceeds(ceiling, role, &have) {
+        if let Some(action) = &governing
+            && !snap.privileges_allow(action, &have)
+        {
+            return Err(EngineError::Forbidden(format!(
+                "`{principal}` may not give roles over {}: the privileges of `{action}` are not theirs there; a scoped administrator gives roles only within their scope",
+                place_words(snap, ty, e)
+            )));
+        }
+        let excess = match giving {
+            Giving::Grant => snap.exceeds(ceiling, role, &have),
+            Giving::Removal => snap.lifts_restriction(ceiling, role, &have),
+        };
+        if let Some(excess) = excess {
             return Err(refusal(snap, excess, ceiling, role, principal, op));
         }
     }
     Ok(())
+}
+
+/// A scope part in words: "the whole tenant", "org unit `a`", "queue `q`".
+fn place_words(snap: &Snapshot, ty: TypeId, e: u32) -> String {
+    match ty {
+        TENANT => "the whole tenant".to_owned(),
+        _ => format!(
+            "{} `{}`",
+            snap.profile()
+                .types
+                .get(ty)
+                .map_or("object", |t| t.name.as_str())
+                .to_lowercase(),
+            snap.entity_id(ty, e).unwrap_or("?")
+        ),
+    }
 }

@@ -20,7 +20,7 @@ mod wording;
 use rolecall_core::profile::{Governance, ORG_UNIT, TENANT, TypeId, USER, management_op};
 use rolecall_core::{Context, Request, Snapshot};
 
-pub use escalation::{assignment_allowed, role_within_actor};
+pub use escalation::{Giving, assignment_allowed, role_within_actor};
 
 use crate::actor::Actor;
 use crate::error::{EngineError, EngineResult};

@@ -7,7 +7,7 @@ use rolecall_core::profile::USER;
 use rolecall_core::state::{Assignment, Scope};
 
 use crate::actor::Actor;
-use crate::authz::assignment_allowed;
+use crate::authz::{Giving, assignment_allowed};
 use crate::command::{Command, Plan};
 use crate::error::{EngineError, EngineResult};
 use crate::registry::valid_id;
@@ -74,7 +74,15 @@ pub struct CreateAssignment(pub AssignmentDraft);
 impl Command for CreateAssignment {
     fn plan(&self, view: &View, actor: &Actor, now: i64) -> EngineResult<Plan> {
         let a = self.0.resolve(view)?;
-        assignment_allowed(view, actor, &a.role, &a.principal, &a.scope, now)?;
+        assignment_allowed(
+            view,
+            actor,
+            &a.role,
+            &a.principal,
+            &a.scope,
+            Giving::Grant,
+            now,
+        )?;
         Ok(Plan {
             created: true,
             ..Plan::of(vec![Change::PutAssignment(a)])
@@ -82,7 +90,8 @@ impl Command for CreateAssignment {
     }
 }
 
-/// Removes an assignment (the same authority as giving it).
+/// Removes an assignment: the same authority over the user and the scope as giving it,
+/// without the ceiling (a removal takes privileges away).
 #[derive(Debug, Clone)]
 pub struct DeleteAssignment(pub String);
 
@@ -93,7 +102,15 @@ impl Command for DeleteAssignment {
         let a = view
             .assignment(id)
             .ok_or_else(|| EngineError::NotFound(format!("unknown assignment `{id}`")))?;
-        assignment_allowed(view, actor, &a.role, &a.principal, &a.scope, now)?;
+        assignment_allowed(
+            view,
+            actor,
+            &a.role,
+            &a.principal,
+            &a.scope,
+            Giving::Removal,
+            now,
+        )?;
         Ok(Plan::of(vec![Change::DeleteAssignment { id: id.clone() }]))
     }
 }
