@@ -201,6 +201,30 @@ test('a GoTo Contact Admin configures Agent and Supervisor roles up to their tab
   assert.deepEqual(problems, []);
 });
 
+test('a Horizon admin gives the shipped Agent role and puts the new hire under review', async () => {
+  // "Assign roles to user logins — Users: Modify and Assign Roles" (seed 004): the
+  // Administrator gives the shipped templates, whose boxes it need not hold, and a
+  // restriction ("Emails must be reviewed") is never an escalation.
+  const admin = server.tokens[HORIZON].admin;
+  assert.equal((await api(server.operator, 'POST', `/v1/tenants/${HORIZON}/users`, { id: 'new.hire', name: 'New Hire' })).status, 201);
+  assert.equal((await api(admin, 'POST', `/v1/tenants/${HORIZON}/roles`, { id: 'under_review', name: 'Under review', grants: { 'Emails must be reviewed': true } })).status, 201);
+  await login(HORIZON, 'admin');
+  for (const [role, name] of [['agent', 'Agent'], ['under_review', 'Under review']]) {
+    await open(`/t/${HORIZON}/assignments`);
+    await page.getByRole('button', { name: 'Give role' }).waitFor();
+    await page.getByLabel('User', { exact: true }).fill('new.hire');
+    await page.getByLabel('Role', { exact: true }).selectOption(role);
+    await page.getByRole('button', { name: 'Preview impact' }).click();
+    await page.locator('[data-impact="shown"]').waitFor();
+    await page.getByRole('button', { name: 'Give role' }).click();
+    await visible('Role given at revision');
+    await page.locator('tr[data-assignment]').filter({ hasText: name }).first().waitFor();
+  }
+  const given = await api(admin, 'GET', `/v1/tenants/${HORIZON}/assignments?principal=new.hire`);
+  assert.deepEqual(given.body.assignments.map((a) => a.role).sort(), ['agent', 'under_review']);
+  assert.deepEqual(problems, []);
+});
+
 for (const tenant of [ZOOM, HORIZON]) {
   test(`a ${tenant} admin creates a service credential, sees its secret once, and revokes it`, async () => {
     await login(tenant, 'admin');
