@@ -523,19 +523,11 @@ async fn zoom_role_edits_need_role_management_edit() {
     )
     .await;
     names_level(&r, "RoleManagement", "Edit");
-    // Templates follow zoom's appointment rules: a supervisor gives the agent role,
-    // only an admin gives supervisor or admin.
-    allowed(
-        &s,
-        Z,
-        Method::POST,
-        "/assignments",
-        &sup,
-        Some(json!({"principal": "u2", "role": "agent"})),
-        201,
-    )
-    .await;
+    // Templates follow zoom's appointment rules: only an admin gives them. Giving a role
+    // is role management ("someone with role management privilege"), which a supervisor
+    // does not hold, so she gives none, not even the agent role.
     for (who, role) in [
+        (&sup, "agent"),
         (&sup, "supervisor"),
         (&sup, "admin"),
         (&ag, "agent"),
@@ -560,6 +552,16 @@ async fn zoom_role_edits_need_role_management_edit() {
         "/assignments",
         &boss,
         Some(json!({"principal": "u2", "role": "supervisor"})),
+        201,
+    )
+    .await;
+    allowed(
+        &s,
+        Z,
+        Method::POST,
+        "/assignments",
+        &boss,
+        Some(json!({"principal": "u1", "role": "agent"})),
         201,
     )
     .await;

@@ -258,7 +258,7 @@ const GOLDEN: [(&str, &str); 5] = [
     ),
     (
         "zoom-contact-center",
-        "d79d3e37334140f536f24ab537ad3b2ac73afbe3f98ea20b3600e61323a21583",
+        "1b261c4a049cfaf1b0ac3d6bb238ab68360b0b3bda41a9857a7de0900966c815",
     ),
     (
         "goto-contact-center",
