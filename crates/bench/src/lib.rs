@@ -3,6 +3,7 @@
 //! scaling-bench examples, which use the peer engines and plotters as
 //! dev-dependencies), small timing helpers, and a real server process for the HTTP benchmarks.
 
+pub mod app;
 pub mod process;
 pub mod seed;
 pub mod stats;

@@ -114,10 +114,10 @@ impl Tenant {
         &self,
         actor: &Actor,
         q: &Question,
-        at_least: Option<u64>,
+        at_least: impl Into<crate::Consistency>,
         explain: bool,
     ) -> EngineResult<(Answer, u64)> {
-        let view = self.at_least(at_least).await?;
+        let view = self.read(at_least).await?;
         let now = self.now();
         may_act_for(&view.snapshot, actor, &q.principal, now)?;
         let req = q.request(now);
@@ -154,7 +154,7 @@ impl Tenant {
         &self,
         actor: &Actor,
         questions: &[Question],
-        at_least: Option<u64>,
+        at_least: impl Into<crate::Consistency>,
     ) -> EngineResult<Answers> {
         let limit = self.options().batch_limit;
         if questions.len() > limit {
@@ -163,7 +163,7 @@ impl Tenant {
                 questions.len()
             )));
         }
-        let view = self.at_least(at_least).await?;
+        let view = self.read(at_least).await?;
         let now = self.now();
         let mut may: HashMap<&str, ()> = HashMap::new();
         let mut answers = Vec::with_capacity(questions.len());

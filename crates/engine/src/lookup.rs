@@ -37,9 +37,9 @@ impl Tenant {
     pub async fn snapshot_for(
         &self,
         as_of: Option<AsOf>,
-        at_least: Option<u64>,
+        at_least: impl Into<crate::Consistency>,
     ) -> EngineResult<(Arc<Snapshot>, u64, i64)> {
-        let cur = self.at_least(at_least).await?;
+        let cur = self.read(at_least).await?;
         let Some(a) = as_of else {
             return Ok((cur.snapshot.clone(), cur.revision, self.now()));
         };
@@ -66,7 +66,7 @@ impl Tenant {
         rtype: &str,
         rid: &str,
         as_of: Option<AsOf>,
-        at_least: Option<u64>,
+        at_least: impl Into<crate::Consistency>,
     ) -> EngineResult<Found> {
         let now_view = self.current();
         let reader = Reader::new(&now_view.snapshot, actor, "check.others", self.now())?;
@@ -90,7 +90,7 @@ impl Tenant {
         principal: &str,
         action: &str,
         as_of: Option<AsOf>,
-        at_least: Option<u64>,
+        at_least: impl Into<crate::Consistency>,
     ) -> EngineResult<Found> {
         if !actor.is_user(principal) {
             authorize(

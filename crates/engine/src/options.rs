@@ -14,6 +14,9 @@ pub struct Options {
     /// A checkpoint of a tenant's state is stored every this many revisions (0: never),
     /// so history reads replay at most this many revisions of the change log.
     pub checkpoint_every: u64,
+    /// How often a node reads every tenant's revision from the store to follow the
+    /// other nodes (notices wake it sooner on PostgreSQL).
+    pub follow_poll: Duration,
 }
 
 impl Default for Options {
@@ -23,6 +26,7 @@ impl Default for Options {
             batch_limit: 1000,
             relation_batch_limit: 1000,
             checkpoint_every: 500,
+            follow_poll: Duration::from_secs(1),
         }
     }
 }

@@ -42,9 +42,9 @@ impl Tenant {
         actor: &Actor,
         user: &str,
         resource: Option<&str>,
-        at_least: Option<u64>,
+        at_least: impl Into<crate::Consistency>,
     ) -> EngineResult<Permissions> {
-        let view = self.at_least(at_least).await?;
+        let view = self.read(at_least).await?;
         let now = self.now();
         may_act_for(&view.snapshot, actor, user, now)?;
         let snap = &view.snapshot;

@@ -51,6 +51,7 @@ pub struct Minted {
 pub struct Engine {
     shared: Arc<Shared>,
     tenants: RwLock<BTreeMap<String, Arc<Tenant>>>,
+    follow: crate::follower::FollowState,
 }
 
 /// Checks an id from a path or body.
@@ -91,6 +92,7 @@ impl Engine {
         Ok(Arc::new(Engine {
             shared,
             tenants: RwLock::new(tenants),
+            follow: crate::follower::FollowState::default(),
         }))
     }
 
@@ -107,6 +109,25 @@ impl Engine {
     /// The options.
     pub fn options(&self) -> &Options {
         &self.shared.options
+    }
+
+    /// What every tenant shares.
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// How following the other nodes goes.
+    pub fn follow_state(&self) -> &crate::follower::FollowState {
+        &self.follow
+    }
+
+    /// Adds a loaded tenant, unless one of that id is already there (which is kept and
+    /// returned).
+    pub(crate) fn insert_tenant(&self, id: String, tenant: Arc<Tenant>) -> Arc<Tenant> {
+        match self.tenants.write() {
+            Ok(mut map) => map.entry(id).or_insert(tenant).clone(),
+            Err(_) => tenant,
+        }
     }
 
     /// Every tenant, by id.
@@ -251,7 +272,7 @@ impl Engine {
         }
     }
 
-    /// Forgets a cached token at once (after revocation).
+    /// Forgets a cached token at once (after revocation, here or on another node).
     pub(crate) fn forget_token(&self, id: &str) {
         self.shared.tokens.forget(id);
     }

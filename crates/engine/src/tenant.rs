@@ -3,13 +3,19 @@
 //! to a private copy of the state, validated by compiling the candidate snapshot,
 //! authorized against it, committed to the store with its audit entries in one
 //! transaction, and only then made visible.
+//!
+//! Other processes may write the same tenant (several nodes on one PostgreSQL): the
+//! change log is the truth, and [`Tenant::catch_up`] applies what they committed, one
+//! revision at a time, through the same patch as a local write. A write whose expected
+//! revision the store refuses catches up and is planned and validated again against
+//! the newer state.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
 use rolecall_core::{Change, MemState, Snapshot};
-use rolecall_store::{Store, TenantRecord};
+use rolecall_store::{Store, StoreError, TenantRecord};
 use tokio::sync::{Mutex, watch};
 
 use crate::actor::Actor;
@@ -18,6 +24,13 @@ use crate::error::{EngineError, EngineResult};
 use crate::history::AsOfCache;
 use crate::shared::Shared;
 use crate::view::{View, describe};
+
+/// A node this many revisions behind reloads the whole state instead of replaying.
+pub const RELOAD_AFTER: u64 = 10_000;
+
+/// Attempts of a write that meets other nodes' commits before it is refused (each lost
+/// race means another write succeeded, so the nodes as a whole always progress).
+const WRITE_ATTEMPTS: u32 = 64;
 
 /// A tenant: its current view and the lock that serializes its writes.
 #[derive(Debug)]
@@ -132,8 +145,10 @@ impl Tenant {
         &self.shared.options
     }
 
-    /// The view at `revision` or later, waiting up to the engine's revision wait for
-    /// it (`None`: the current view); `RevisionUnavailable` if it does not come.
+    /// The view at `revision` or later (`None`: the current view). A revision this node
+    /// has not seen is read from the store's change log at once (another node wrote
+    /// it); a revision not yet committed anywhere is waited for up to the engine's
+    /// revision wait, then `RevisionUnavailable` — never an older view.
     pub async fn at_least(&self, revision: Option<u64>) -> EngineResult<Arc<View>> {
         let Some(want) = revision else {
             return Ok(self.current());
@@ -144,8 +159,16 @@ impl Tenant {
         }
         let mut rx = self.revision_tx.subscribe();
         let wait = self.shared.options.revision_wait;
-        match tokio::time::timeout(wait, rx.wait_for(|r| *r >= want)).await {
-            Ok(Ok(_)) => Ok(self.current()),
+        let caught = async {
+            // Another node may have committed it: read the log rather than wait for the
+            // follower's notification. A store that cannot answer leaves the wait.
+            if let Err(e) = self.catch_up().await {
+                tracing::debug!(tenant = %self.id, error = %e, "catch-up for a read failed");
+            }
+            rx.wait_for(|r| *r >= want).await.map(|_| ())
+        };
+        match tokio::time::timeout(wait, caught).await {
+            Ok(Ok(())) => Ok(self.current()),
             _ => Err(EngineError::RevisionUnavailable(format!(
                 "revision {want} is not visible here yet (at {})",
                 self.current().revision
@@ -153,10 +176,170 @@ impl Tenant {
         }
     }
 
-    /// Plans, validates, authorizes and commits `cmd` for `actor` as one revision.
-    pub async fn execute(&self, actor: &Actor, cmd: &dyn Command) -> EngineResult<Written> {
-        let now = self.now();
+    /// The store's current revision applied here first: a read that sees every write
+    /// committed before it started, on any node (`consistency=fully_consistent`).
+    pub async fn fully_consistent(&self) -> EngineResult<Arc<View>> {
+        self.catch_up().await?;
+        Ok(self.current())
+    }
+
+    /// Applies what other processes committed since this node's revision; returns the
+    /// revision reached.
+    pub async fn catch_up(&self) -> EngineResult<u64> {
         let mut writer = self.write.lock().await;
+        self.catch_up_locked(&mut writer).await
+    }
+
+    /// [`Tenant::catch_up`] under the write lock: each revision of the change log after
+    /// the current one is applied and patched like a local write; a node far behind
+    /// (more than [`RELOAD_AFTER`] revisions) reloads the whole state instead.
+    async fn catch_up_locked(&self, writer: &mut Writer) -> EngineResult<u64> {
+        let cur = self.current();
+        let target = self.shared.store.revision(&self.id).await?;
+        if target <= cur.revision {
+            return Ok(cur.revision);
+        }
+        if target - cur.revision > RELOAD_AFTER {
+            return self.reload_locked(writer).await;
+        }
+        let rows = self
+            .shared
+            .store
+            .changes_since(&self.id, cur.revision, u32::MAX)
+            .await?;
+        let mut batch: Vec<Change> = Vec::new();
+        let mut at = cur.revision;
+        let mut reached = cur.revision;
+        for row in rows.into_iter().filter(|r| r.revision <= target) {
+            if row.revision != at && !batch.is_empty() {
+                reached = self.apply_committed(writer, at, std::mem::take(&mut batch))?;
+            }
+            at = row.revision;
+            batch.push(row.change);
+        }
+        if !batch.is_empty() {
+            reached = self.apply_committed(writer, at, batch)?;
+        }
+        if reached < target {
+            // Revisions with no change (an empty batch) leave no log row.
+            reached = self.set_revision(writer, target);
+        }
+        Ok(reached)
+    }
+
+    /// Applies revision `revision`'s committed `changes` (written by another process)
+    /// and makes the result current.
+    fn apply_committed(
+        &self,
+        writer: &mut Writer,
+        revision: u64,
+        changes: Vec<Change>,
+    ) -> EngineResult<u64> {
+        let cur = self.current();
+        let mut mem = writer.take_state(&cur);
+        for c in &changes {
+            mem.apply(&cur.profile, c);
+        }
+        let snapshot = cur.snapshot.next(&cur.mem, &mem, &changes).map_err(|e| {
+            EngineError::internal(format!(
+                "tenant `{}`: revision {revision} from the change log does not compile: {}",
+                self.id,
+                describe(&e)
+            ))
+        })?;
+        self.install(writer, cur, mem, Arc::new(snapshot), revision, changes);
+        Ok(revision)
+    }
+
+    /// Moves the current view to `revision` without changes (a revision whose batch was
+    /// empty).
+    fn set_revision(&self, writer: &mut Writer, revision: u64) -> u64 {
+        let cur = self.current();
+        let mem = writer.take_state(&cur);
+        let snapshot = cur.snapshot.clone();
+        self.install(writer, cur, mem, snapshot, revision, Vec::new());
+        revision
+    }
+
+    /// Replaces the current view by the whole state read from the store.
+    async fn reload_locked(&self, writer: &mut Writer) -> EngineResult<u64> {
+        let cur = self.current();
+        let loaded = self.shared.store.load_state(&self.id).await?;
+        let revision = loaded.revision;
+        let mem = MemState::from(loaded);
+        let snapshot = Snapshot::build(cur.profile.clone(), &mem.state).map_err(|e| {
+            EngineError::internal(format!(
+                "tenant `{}`: stored state does not compile: {}",
+                self.id,
+                describe(&e)
+            ))
+        })?;
+        self.install(writer, cur, mem, Arc::new(snapshot), revision, Vec::new());
+        // The replaced view's state is not one batch behind: never reuse it.
+        writer.previous = None;
+        Ok(revision)
+    }
+
+    /// Makes `mem` / `snapshot` at `revision` the current view; keeps the replaced one
+    /// (with `changes`) for the next write to reuse.
+    fn install(
+        &self,
+        writer: &mut Writer,
+        cur: Arc<View>,
+        mem: MemState,
+        snapshot: Arc<Snapshot>,
+        revision: u64,
+        changes: Vec<Change>,
+    ) -> Arc<View> {
+        let mut record = cur.record.clone();
+        record.revision = revision;
+        let view = Arc::new(View {
+            record,
+            profile: cur.profile.clone(),
+            mem,
+            snapshot,
+            revision,
+        });
+        let old = self.current.swap(view.clone());
+        let _ = self.revision_tx.send(revision);
+        writer.previous = Some((old, changes));
+        view
+    }
+
+    /// Plans, validates, authorizes and commits `cmd` for `actor` as one revision. When
+    /// another process committed first, this node catches up and plans the write again
+    /// against the newer state (preconditions, authority, invariants and separation of
+    /// duty all checked anew); it is refused only if that state makes it invalid.
+    pub async fn execute(&self, actor: &Actor, cmd: &dyn Command) -> EngineResult<Written> {
+        let mut writer = self.write.lock().await;
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self.try_execute(&mut writer, actor, cmd).await {
+                Err(EngineError::Store(StoreError::Conflict { .. }))
+                    if attempts < WRITE_ATTEMPTS =>
+                {
+                    if attempts > 2 {
+                        // Contended: let the other nodes' writers through first.
+                        let jitter = u64::from(rand::random::<u16>() % 2000);
+                        let pause = u64::from(attempts.min(20)) * 500 + jitter;
+                        tokio::time::sleep(std::time::Duration::from_micros(pause)).await;
+                    }
+                    self.catch_up_locked(&mut writer).await?;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// One attempt of [`Tenant::execute`] against the current view.
+    async fn try_execute(
+        &self,
+        writer: &mut Writer,
+        actor: &Actor,
+        cmd: &dyn Command,
+    ) -> EngineResult<Written> {
+        let now = self.now();
         let cur = self.current();
         let plan = cmd.plan(&cur, actor, now)?;
         if let Some(e) = plan.expected_revision
@@ -167,8 +350,8 @@ impl Tenant {
                 cur.revision
             )));
         }
-        // INVARIANT: `writer.previous` is the view the last successful write replaced
-        // (revision one less than the current one) with that write's changes.
+        // INVARIANT: `writer.previous` is the view the last write or catch-up replaced
+        // (revision one less than the current one) with its changes.
         let mut mem = writer.take_state(&cur);
         for c in &plan.changes {
             mem.apply(&cur.profile, c);
@@ -190,7 +373,7 @@ impl Tenant {
             now,
         )?;
         let audit = crate::audit::drafts(&cur.profile, &cur.mem, &mem, &plan.changes);
-        let revision = self
+        let stored = self
             .shared
             .store
             .apply_audited(
@@ -201,21 +384,16 @@ impl Tenant {
                 &actor.name(),
                 now,
             )
-            .await?;
-        let mut record = cur.record.clone();
-        record.revision = revision;
-        let view = Arc::new(View {
-            record,
-            profile: cur.profile.clone(),
-            mem,
-            snapshot: Arc::new(snapshot),
-            revision,
-        });
-        let old = self.current.swap(view.clone());
-        let _ = self.revision_tx.send(revision);
-        // Keep the replaced view: the next write reuses its state if no reader holds it.
-        writer.previous = Some((old, plan.changes));
-        drop(writer);
+            .await;
+        let revision = match stored {
+            Ok(r) => r,
+            Err(e) => {
+                // The private copy was consumed: the next attempt clones the current state.
+                writer.previous = None;
+                return Err(e.into());
+            }
+        };
+        let view = self.install(writer, cur, mem, Arc::new(snapshot), revision, plan.changes);
         self.maybe_checkpoint(view);
         Ok(Written {
             revision,

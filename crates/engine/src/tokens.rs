@@ -20,6 +20,10 @@ use crate::error::{EngineError, EngineResult};
 /// through this engine take effect at once; through another process within this time.
 pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(5);
 
+/// While the database is unreachable, a token verified within this time keeps working
+/// (no revocation can be committed meanwhile), so checks go on answering from memory.
+pub const TOKEN_OUTAGE_GRACE: Duration = Duration::from_secs(600);
+
 /// Hex SHA-256 of a secret.
 pub fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
@@ -59,16 +63,27 @@ impl TokenCache {
         store: &Arc<dyn Store>,
         hash: &str,
     ) -> EngineResult<Option<TokenRecord>> {
-        if let Some((t, at)) = self
+        let cached = self
             .by_hash
             .read()
             .map_err(EngineError::internal)?
             .get(hash)
+            .cloned();
+        if let Some((t, at)) = &cached
             && at.elapsed() < TOKEN_CACHE_TTL
         {
             return Ok(Some(t.clone()));
         }
-        let found = store.find_token(hash).await?;
+        let found = match store.find_token(hash).await {
+            Ok(found) => found,
+            Err(e) if e.is_unavailable() => {
+                return match cached {
+                    Some((t, at)) if at.elapsed() < TOKEN_OUTAGE_GRACE => Ok(Some(t)),
+                    _ => Err(e.into()),
+                };
+            }
+            Err(e) => return Err(e.into()),
+        };
         let mut map = self.by_hash.write().map_err(EngineError::internal)?;
         match &found {
             Some(t) => {

@@ -90,9 +90,22 @@ pub async fn run(
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // Several nodes may share a PostgreSQL database: follow their commits, for as long
+    // as this future runs (dropping it, or returning, stops the follower).
+    let _follower =
+        (state.engine.store().backend() == "postgres").then(|| AbortOnDrop(state.engine.follow()));
     let app = router(state);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
     Ok(())
+}
+
+/// Aborts a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

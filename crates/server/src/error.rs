@@ -18,6 +18,8 @@ pub struct ApiError {
     pub code: &'static str,
     /// Human-readable message, naming what is wrong and where.
     pub message: String,
+    /// Seconds after which a retry may succeed (`Retry-After`), for 503s.
+    pub retry_after: Option<u32>,
 }
 
 /// The JSON body of an error.
@@ -43,6 +45,15 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// 503: try again after `seconds`.
+    pub fn unavailable(code: &'static str, message: impl Into<String>, seconds: u32) -> Self {
+        Self {
+            retry_after: Some(seconds),
+            ..Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
         }
     }
 
@@ -92,7 +103,7 @@ impl From<EngineError> for ApiError {
             EngineError::Invariant(m) => (S::UNPROCESSABLE_ENTITY, "invariant", m),
             EngineError::SeparationOfDuty(m) => (S::UNPROCESSABLE_ENTITY, "separation_of_duty", m),
             EngineError::RevisionUnavailable(m) => {
-                (S::SERVICE_UNAVAILABLE, "revision_unavailable", m)
+                return ApiError::unavailable("revision_unavailable", m, 1);
             }
             EngineError::Store(s) => return s.into(),
             // Already logged by the engine.
@@ -108,6 +119,14 @@ impl From<EngineError> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        if e.is_unavailable() {
+            tracing::warn!(error = %e, "the database is unavailable");
+            return ApiError::unavailable(
+                "store_unavailable",
+                "the database is unavailable; nothing was written. Retry later",
+                2,
+            );
+        }
         match e {
             StoreError::NotFound(m) => ApiError::not_found(m),
             StoreError::Exists(m) => ApiError::new(
@@ -133,7 +152,14 @@ impl IntoResponse for ApiError {
                 message: self.message,
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut res = (self.status, Json(body)).into_response();
+        if let Some(s) = self.retry_after {
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(s),
+            );
+        }
+        res
     }
 }
 

@@ -56,6 +56,19 @@ pub trait Dialect: Database<Arguments: IntoArguments<Self>> {
     /// The rows a statement changed.
     fn rows_affected(done: &Self::QueryResult) -> u64;
 
+    /// Tells other processes, on commit, about this transaction's writes (`payload`,
+    /// see [`crate::Notice`]). PostgreSQL: `pg_notify`; SQLite (one process): nothing.
+    fn notify(
+        conn: &mut Self::Connection,
+        payload: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Notices of other processes' commits, on a connection of their own; `None` where
+    /// no other process can write (SQLite).
+    fn listen(
+        pool: &sqlx::Pool<Self>,
+    ) -> impl Future<Output = Result<Option<crate::Notices>, StoreError>> + Send;
+
     /// Inserts a run of tuples (ignoring those already there), and for each resource
     /// they name an entity row if it has none, in one statement each.
     fn put_relations(

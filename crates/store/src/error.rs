@@ -32,6 +32,39 @@ pub enum StoreError {
     /// A migration failed.
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database could not be reached (at start): where, and why.
+    #[error("{0}")]
+    Unreachable(String),
+    /// Another process holds the database (SQLite is one process per file).
+    #[error("{0}")]
+    Locked(String),
+}
+
+impl StoreError {
+    /// Whether the database is unreachable or overloaded rather than the request
+    /// wrong: the caller may retry later (503).
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Unreachable(_) => true,
+            StoreError::Database(e) => {
+                matches!(
+                    e,
+                    sqlx::Error::Io(_)
+                        | sqlx::Error::Tls(_)
+                        | sqlx::Error::PoolTimedOut
+                        | sqlx::Error::PoolClosed
+                        | sqlx::Error::WorkerCrashed
+                        | sqlx::Error::Protocol(_)
+                ) || e
+                    .as_database_error()
+                    .and_then(|d| d.code())
+                    // PostgreSQL: admin shutdown, crash shutdown, cannot connect now, too many
+                    // connections, read-only transaction (a standby).
+                    .is_some_and(|c| matches!(&*c, "57P01" | "57P02" | "57P03" | "53300" | "25006"))
+            }
+            _ => false,
+        }
+    }
 }
 
 /// [`StoreError::NotFound`] for a tenant.

@@ -8,6 +8,7 @@ mod codec;
 mod dialect;
 mod error;
 mod model;
+mod notice;
 pub mod postgres;
 pub mod sqlite;
 mod store;
@@ -18,6 +19,7 @@ use async_trait::async_trait;
 pub use audit::{AuditDraft, AuditFilter, AuditRecord, AuditVerification};
 pub use error::StoreError;
 pub use model::*;
+pub use notice::{CHANNEL, Notice, Notices};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use store::SqlStore;
@@ -102,6 +104,15 @@ pub trait Store: Send + Sync + 'static {
         tenant: &str,
         filter: &AuditFilter,
     ) -> Result<Vec<AuditRecord>, StoreError>;
+
+    /// Notices of commits by other processes sharing this database (`None` when none
+    /// can: SQLite). Each call opens a listening connection of its own.
+    async fn listen(&self) -> Result<Option<Notices>, StoreError> {
+        Ok(None)
+    }
+
+    /// Whether the database answers (readiness).
+    async fn ping(&self) -> Result<(), StoreError>;
 
     /// The tenant's current revision.
     async fn revision(&self, tenant: &str) -> Result<u64, StoreError>;

@@ -6,6 +6,7 @@
 //! grouped per resource as two parallel arrays (`array_agg`).
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPoolOptions, PgQueryResult};
 use sqlx::query::Query;
@@ -18,8 +19,35 @@ use crate::{AuditRecord, SqlStore, StoreError, Tuple};
 /// Connections in the pool.
 const MAX_CONNECTIONS: u32 = 10;
 
+/// How long a request waits for a pooled connection (and how long opening the store
+/// waits for the first one) before the database counts as unavailable.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The server backend.
 pub type PgStore = SqlStore<Postgres>;
+
+/// A failed first connection, named: where, and why ("connection refused").
+fn unreachable_at(place: &str, e: sqlx::Error) -> StoreError {
+    let why = match &e {
+        sqlx::Error::Io(io) => match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => "connection refused".to_owned(),
+            std::io::ErrorKind::TimedOut => "connection timed out".to_owned(),
+            _ => io.to_string(),
+        },
+        sqlx::Error::PoolTimedOut => format!(
+            "no connection within {} s (is the server up and reachable?)",
+            ACQUIRE_TIMEOUT.as_secs()
+        ),
+        sqlx::Error::Database(d) => {
+            return StoreError::Unreachable(format!(
+                "PostgreSQL at {place} refused the connection: {}",
+                d.message()
+            ));
+        }
+        other => other.to_string(),
+    };
+    StoreError::Unreachable(format!("cannot reach PostgreSQL at {place}: {why}"))
+}
 
 /// `name` as a quoted SQL identifier.
 fn quote_ident(name: &str) -> String {
@@ -62,10 +90,25 @@ impl SqlStore<Postgres> {
     }
 
     async fn open(options: PgConnectOptions) -> Result<Self, StoreError> {
+        let place = format!(
+            "{}:{} (database `{}`)",
+            options.get_host(),
+            options.get_port(),
+            options.get_database().unwrap_or("postgres")
+        );
+        // One direct connection first: the pool retries until its timeout and then
+        // reports only that; this names the real cause ("connection refused") at once.
+        match tokio::time::timeout(ACQUIRE_TIMEOUT, PgConnection::connect_with(&options)).await {
+            Ok(Ok(conn)) => conn.close().await.map_err(|e| unreachable_at(&place, e))?,
+            Ok(Err(e)) => return Err(unreachable_at(&place, e)),
+            Err(_) => return Err(unreachable_at(&place, sqlx::Error::PoolTimedOut)),
+        }
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
-            .await?;
+            .await
+            .map_err(|e| unreachable_at(&place, e))?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
         Ok(SqlStore { pool })
     }
@@ -117,6 +160,47 @@ impl Dialect for Postgres {
 
     fn rows_affected(done: &PgQueryResult) -> u64 {
         done.rows_affected()
+    }
+
+    async fn notify(conn: &mut PgConnection, payload: &str) -> Result<(), StoreError> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(crate::CHANNEL)
+            .bind(payload)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn listen(pool: &sqlx::PgPool) -> Result<Option<crate::Notices>, StoreError> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+        listener.listen(crate::CHANNEL).await?;
+        let (tx, rx) = tokio::sync::mpsc::channel(1024);
+        tokio::spawn(async move {
+            loop {
+                // Stop listening (closing the connection) once nobody follows.
+                let received = tokio::select! {
+                    r = listener.try_recv() => r,
+                    () = tx.closed() => return,
+                };
+                let notice = match received {
+                    Ok(Some(n)) => crate::Notice::parse(n.payload()),
+                    // The connection was lost (and is re-established): notices sent
+                    // meanwhile are gone.
+                    Ok(None) => Some(crate::Notice::Resumed),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "listening for other nodes' commits failed; retrying");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        Some(crate::Notice::Resumed)
+                    }
+                };
+                if let Some(n) = notice
+                    && tx.send(n).await.is_err()
+                {
+                    return; // nobody follows any more
+                }
+            }
+        });
+        Ok(Some(rx))
     }
 
     async fn put_relations(

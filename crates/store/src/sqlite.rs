@@ -51,6 +51,69 @@ impl SqlStore<Sqlite> {
     }
 }
 
+/// The claim of one serving process on a database file: an exclusive advisory lock on
+/// `<file>.lock` (holding the process id), released when dropped or when the process
+/// ends. A second `rolecall serve` on the same file is refused at start instead of
+/// diverging from the first (SQLite serves one process; several nodes need PostgreSQL).
+#[derive(Debug)]
+pub struct ProcessLock {
+    _file: std::fs::File,
+    path: std::path::PathBuf,
+}
+
+impl ProcessLock {
+    /// Takes the lock of the database at `path_or_url` (a path or `sqlite:` URL);
+    /// [`StoreError::Locked`] naming the holder when another process has it.
+    pub fn acquire(path_or_url: &str) -> Result<ProcessLock, StoreError> {
+        use std::io::{Read, Seek, Write};
+        let db = path_or_url
+            .strip_prefix("sqlite://")
+            .or_else(|| path_or_url.strip_prefix("sqlite:"))
+            .unwrap_or(path_or_url);
+        let db = db.split('?').next().unwrap_or(db);
+        let path = std::path::PathBuf::from(format!("{db}.lock"));
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| StoreError::Locked(format!("cannot open {}: {e}", path.display())))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim();
+                return Err(StoreError::Locked(format!(
+                    "another rolecall process{} is serving {db}: SQLite serves one process per database file. Stop it, or run several nodes on PostgreSQL (docs/DEPLOYMENT.md)",
+                    if holder.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (pid {holder})")
+                    }
+                )));
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(StoreError::Locked(format!(
+                    "cannot lock {}: {e}",
+                    path.display()
+                )));
+            }
+        }
+        let _ = file.set_len(0);
+        let _ = file.rewind();
+        let _ = write!(file, "{}", std::process::id());
+        let _ = file.flush();
+        Ok(ProcessLock { _file: file, path })
+    }
+
+    /// The lock file.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
 /// The tuples of a run as one JSON array of 5-element arrays, for `json_each`.
 fn tuples_json(run: &[&Tuple]) -> Result<String, StoreError> {
     let rows: Vec<[&str; 5]> = run
@@ -76,6 +139,15 @@ impl Dialect for Sqlite {
 
     fn rows_affected(done: &SqliteQueryResult) -> u64 {
         done.rows_affected()
+    }
+
+    async fn notify(_conn: &mut SqliteConnection, _payload: &str) -> Result<(), StoreError> {
+        // One process per database file (see the lock taken at open): nobody to tell.
+        Ok(())
+    }
+
+    async fn listen(_pool: &sqlx::SqlitePool) -> Result<Option<crate::Notices>, StoreError> {
+        Ok(None)
     }
 
     async fn put_relations(

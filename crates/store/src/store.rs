@@ -97,6 +97,15 @@ where
         D::BACKEND
     }
 
+    async fn listen(&self) -> Result<Option<crate::Notices>, StoreError> {
+        D::listen(&self.pool).await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn create_tenant_audited(
         &self,
         t: &NewTenant,

@@ -71,7 +71,7 @@ where
         if D::rows_affected(&done) == 0 {
             return Err(StoreError::Exists(format!("tenant `{}`", t.id)));
         }
-        Ok(())
+        D::notify(&mut self.tx, &crate::Notice::tenant_payload(&t.id)).await
     }
 
     /// The tenant's current revision, holding its lock ([`Dialect::LOCK_TENANT`]) until
@@ -105,6 +105,7 @@ where
         let Some((new,)) = bumped else {
             return Err(unknown_tenant(tenant));
         };
+        D::notify(&mut self.tx, &crate::Notice::tenant_payload(tenant)).await?;
         let new = codec::from_db(new)?;
         let current = new.saturating_sub(1);
         match expected {
@@ -198,7 +199,11 @@ where
         .bind(tenant)
         .execute(&mut *self.tx)
         .await?;
-        Ok(D::rows_affected(&done) > 0)
+        let revoked = D::rows_affected(&done) > 0;
+        if revoked {
+            D::notify(&mut self.tx, &crate::Notice::token_payload(id)).await?;
+        }
+        Ok(revoked)
     }
 
     /// Applies a change that is not a run of relation writes.

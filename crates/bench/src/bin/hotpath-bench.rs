@@ -11,17 +11,15 @@
 //! hotpath-bench -- [--users 10000] [--history 10000] [--batches 50] [--writes 200]
 //! [--asof 30]`
 
-use std::process::Command;
 use std::time::Instant;
 
 use rand::prelude::*;
 use rand_chacha::ChaCha8Rng;
+use rolecall_bench::app::{SEEDED_AT, SOD_RULES, mint, post, seed_app_tenant};
 use rolecall_bench::process::start_server;
 use rolecall_bench::stats::summarize;
-use rolecall_bench::workload::{Sizes, generate};
-use rolecall_core::profile::{GrantSpec, RoleSpec, SodRule};
 use rolecall_core::state::{Assignment, Scope};
-use rolecall_store::{Change, NewTenant, Store};
+use rolecall_store::{Change, Store};
 
 type Result<T> = std::result::Result<T, String>;
 
@@ -33,97 +31,10 @@ fn flag(args: &[String], name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// Mints a token with the CLI (`--operator` or a tenant user).
-fn mint(bin: &str, url: &str, principal: Option<&str>) -> Result<String> {
-    let mut cmd = Command::new(bin);
-    cmd.args(["token", "create", "--database-url", url]);
-    match principal {
-        Some(p) => cmd.args(["--tenant", "bench", "--principal", p]),
-        None => cmd.arg("--operator"),
-    };
-    let out = cmd.output().map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-}
-
-const SOD_RULES: usize = 10;
-
 async fn seed(store: &dyn Store, users: usize, history: usize) -> Result<()> {
-    let w = generate(Sizes {
-        users,
-        conversations: users * 2,
-        checks: 0,
-        ..Sizes::default()
-    });
-    // The application's user `svc` may check others: `check.others` is `hold.p1`.
-    let profile_text = format!(
-        "{}\n[management]\n\"check.others\" = \"hold.p1\"\n\"assignments.write\" = \"hold.p1\"\n",
-        w.profile_text
-    );
-    let profile =
-        rolecall_core::load_profile("bench.toml", &profile_text).map_err(|e| e.to_string())?;
-    let mut changes = rolecall_bench::seed::changes(&profile, &w.state);
-    changes.push(Change::UpsertEntity {
-        ty: "user".into(),
-        id: "svc".into(),
-        name: Some("Contact-center application".into()),
-        attributes: vec![],
-    });
-    changes.push(Change::PutRole {
-        role: RoleSpec {
-            id: "svc".into(),
-            name: Some("Application".into()),
-            grants: vec![("p1".into(), GrantSpec::Bool(true))],
-            ..RoleSpec::default()
-        },
-        version: 1,
-    });
-    changes.push(Change::PutAssignment(Assignment {
-        id: "svc".into(),
-        principal: "svc".into(),
-        role: "svc".into(),
-        scope: Scope::Tenant,
-        expires_at: None,
-    }));
-    let mut rng = ChaCha8Rng::seed_from_u64(7);
-    let flags: Vec<usize> = (5..250).filter(|i| i % 5 != 4).collect();
-    for r in 0..SOD_RULES {
-        let a = flags.choose(&mut rng).copied().unwrap_or(5);
-        let b = flags.choose(&mut rng).copied().unwrap_or(6);
-        changes.push(Change::PutSodRule(SodRule {
-            id: format!("sod{r}"),
-            name: None,
-            privileges: vec![format!("p{a}"), format!("p{b}")],
-            roles: vec![],
-        }));
-    }
-    let now = 1_800_000_000;
-    store
-        .create_tenant(
-            &NewTenant {
-                id: "bench".into(),
-                name: "Benchmark".into(),
-                profile_id: "bench".into(),
-                profile_text,
-            },
-            "bench",
-            now,
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    store
-        .apply("bench", None, &changes, "bench", now)
-        .await
-        .map_err(|e| e.to_string())?;
+    let (role, mut rng) = seed_app_tenant(store, users).await?;
+    let now = SEEDED_AT;
     // History: one small write per revision (an assignment made, then removed).
-    let role = w
-        .state
-        .roles
-        .first()
-        .map(|r| r.id.clone())
-        .unwrap_or_default();
     for i in 0..history {
         let id = format!("h{}", i / 2);
         let c = if i % 2 == 0 {
@@ -143,27 +54,6 @@ async fn seed(store: &dyn Store, users: usize, history: usize) -> Result<()> {
             .map_err(|e| e.to_string())?;
     }
     Ok(())
-}
-
-async fn post(
-    client: &reqwest::Client,
-    url: &str,
-    token: &str,
-    body: &serde_json::Value,
-) -> Result<serde_json::Value> {
-    let r = client
-        .post(url)
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let status = r.status();
-    let v: serde_json::Value = r.json().await.map_err(|e| e.to_string())?;
-    if !status.is_success() {
-        return Err(format!("{url}: {status}: {v}"));
-    }
-    Ok(v)
 }
 
 fn report(name: &str, samples: &mut [f64], unit_per_op: Option<(f64, &str)>) {

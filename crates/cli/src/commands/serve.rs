@@ -95,9 +95,14 @@ pub fn run(a: Args) -> anyhow::Result<Status> {
         .enable_all()
         .build()?;
     rt.block_on(async move {
-        let store = open_store(&cfg.database_url)
-            .await
-            .with_context(|| format!("cannot open `{}`", cfg.database_url))?;
+        // SQLite serves one process per file: a second `serve` is refused here, before
+        // it could diverge from the first.
+        let _lock = if cfg.database_url.starts_with("postgres") {
+            None
+        } else {
+            Some(rolecall_store::sqlite::ProcessLock::acquire(&cfg.database_url)?)
+        };
+        let store = open_store(&cfg.database_url).await?;
         let backend = store.backend();
         let engine = Engine::open(store, cfg.engine_options()).await?;
         if let Some(secret) = engine.ensure_operator_token().await? {

@@ -43,7 +43,7 @@ impl Engine {
             let profile = rolecall_core::load_profile(profile_id, text)
                 .map_err(|e| EngineError::internal(format!("profile `{profile_id}`: {e}")))?;
             let changes = data::demo_changes(profile_id, &profile, 7);
-            let tenant = self
+            let created_now = self
                 .create_tenant(
                     &DEMO,
                     TenantSpec {
@@ -52,7 +52,18 @@ impl Engine {
                         profile: ProfileSource::Shipped((*profile_id).to_owned()),
                     },
                 )
-                .await?;
+                .await;
+            let tenant = match created_now {
+                Ok(t) => t,
+                // Another node created it meanwhile: it seeds it.
+                Err(
+                    EngineError::Exists(_)
+                    | EngineError::Store(rolecall_store::StoreError::Exists(_)),
+                ) => {
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             tenant.execute(&DEMO, &ApplyChanges(changes)).await?;
             let view = tenant.current();
             let mut tokens = Vec::new();

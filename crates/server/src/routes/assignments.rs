@@ -110,6 +110,8 @@ pub struct AssignmentQuery {
     pub role: Option<String>,
     /// Read at this revision or later.
     pub at_least_revision: Option<u64>,
+    /// `minimize_latency`, `at_least_revision` or `fully_consistent` (see `ReadQuery`).
+    pub consistency: Option<super::ConsistencyMode>,
 }
 
 impl CreateAssignmentBody {
@@ -145,7 +147,9 @@ pub async fn list(
     ApiQuery(q): ApiQuery<AssignmentQuery>,
 ) -> ApiResult<Json<AssignmentList>> {
     let t = tenant_for(&s, &caller, &tenant)?;
-    let cur = t.at_least(q.at_least_revision).await?;
+    let cur = t
+        .read(super::consistency(q.consistency, q.at_least_revision)?)
+        .await?;
     let now = t.now();
     // One's own assignments always; others' where `assignments.read` covers their user.
     let own = q.principal.as_deref().is_some_and(|p| caller.0.is_user(p));

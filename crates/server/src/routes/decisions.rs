@@ -54,6 +54,8 @@ pub struct CheckRequest {
     pub context: BTreeMap<String, serde_json::Value>,
     /// Answer from this revision or later.
     pub at_least_revision: Option<u64>,
+    /// `minimize_latency`, `at_least_revision` or `fully_consistent` (see `ReadQuery`).
+    pub consistency: Option<super::ConsistencyMode>,
     /// Include the evaluation.
     #[serde(default)]
     pub explain: bool,
@@ -115,6 +117,8 @@ pub struct BatchRequest {
     pub checks: Vec<CheckRequest>,
     /// Answer from this revision or later.
     pub at_least_revision: Option<u64>,
+    /// `minimize_latency`, `at_least_revision` or `fully_consistent` (see `ReadQuery`).
+    pub consistency: Option<super::ConsistencyMode>,
 }
 
 /// Decisions in request order.
@@ -230,7 +234,12 @@ async fn decide(
     let t = tenant_for(s, caller, tenant)?;
     let q = question(&body)?;
     let (a, revision) = t
-        .decide(&caller.0, &q, body.at_least_revision, explain)
+        .decide(
+            &caller.0,
+            &q,
+            super::consistency(body.consistency, body.at_least_revision)?,
+            explain,
+        )
         .await?;
     s.metrics.decision(&t.id, &a.decision);
     let Answer {
@@ -262,7 +271,11 @@ pub async fn check_batch(
         .map(question)
         .collect::<ApiResult<Vec<_>>>()?;
     let answers = t
-        .decide_batch(&caller.0, &questions, body.at_least_revision)
+        .decide_batch(
+            &caller.0,
+            &questions,
+            super::consistency(body.consistency, body.at_least_revision)?,
+        )
         .await?;
     let (mut allowed, mut denied) = (0u64, 0u64);
     let results = answers
@@ -299,7 +312,12 @@ pub async fn permissions(
     let t = tenant_for(&s, &caller, &tenant)?;
     valid_id(&user, "user")?;
     let p = t
-        .permissions(&caller.0, &user, q.resource.as_deref(), q.at_least_revision)
+        .permissions(
+            &caller.0,
+            &user,
+            q.resource.as_deref(),
+            super::consistency(q.consistency, q.at_least_revision)?,
+        )
         .await?;
     Ok(Json(Permissions {
         user,
@@ -334,6 +352,8 @@ pub struct PermissionsQuery {
     pub resource: Option<String>,
     /// Read at this revision or later.
     pub at_least_revision: Option<u64>,
+    /// `minimize_latency`, `at_least_revision` or `fully_consistent` (see `ReadQuery`).
+    pub consistency: Option<super::ConsistencyMode>,
 }
 
 /// A privilege held.

@@ -159,7 +159,7 @@ async fn list(
     q: ReadQuery,
 ) -> ApiResult<Json<EntityList>> {
     let t = tenant_for(&s, &caller, &tenant)?;
-    let cur = t.at_least(q.at_least_revision).await?;
+    let cur = t.read(q.consistency()?).await?;
     let (tid, ty) = kind.type_in(&cur.profile)?;
     let reader = Reader::new(&cur.snapshot, &caller.0, kind.read_op(), t.now())?;
     // By id, as documented: the state in memory keeps write order, the store loads by id,
@@ -191,7 +191,7 @@ async fn get(
 ) -> ApiResult<Json<EntityView>> {
     let t = tenant_for(&s, &caller, &tenant)?;
     valid_id(&id, "entity")?;
-    let cur = t.at_least(q.at_least_revision).await?;
+    let cur = t.read(q.consistency()?).await?;
     let (tid, ty) = kind.type_in(&cur.profile)?;
     let e = cur
         .mem

@@ -51,6 +51,8 @@ pub struct SubjectsRequest {
     pub as_of: Option<AsOf>,
     /// Read at this revision or later (for the current state).
     pub at_least_revision: Option<u64>,
+    /// `minimize_latency`, `at_least_revision` or `fully_consistent` (see `ReadQuery`).
+    pub consistency: Option<super::ConsistencyMode>,
 }
 
 /// Which resources may a user act on?
@@ -65,6 +67,8 @@ pub struct ResourcesRequest {
     pub as_of: Option<AsOf>,
     /// Read at this revision or later (for the current state).
     pub at_least_revision: Option<u64>,
+    /// `minimize_latency`, `at_least_revision` or `fully_consistent` (see `ReadQuery`).
+    pub consistency: Option<super::ConsistencyMode>,
 }
 
 /// A lookup's answer.
@@ -157,7 +161,7 @@ pub async fn subjects(
             &b.resource.ty,
             &b.resource.id,
             b.as_of.map(Into::into),
-            b.at_least_revision,
+            super::consistency(b.consistency, b.at_least_revision)?,
         )
         .await?;
     Ok(answer(found))
@@ -178,7 +182,7 @@ pub async fn resources(
             &b.principal,
             &b.action,
             b.as_of.map(Into::into),
-            b.at_least_revision,
+            super::consistency(b.consistency, b.at_least_revision)?,
         )
         .await?;
     Ok(answer(found))

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::http::StatusCode;
-use rolecall_engine::{Command, Tenant};
+use rolecall_engine::{Command, Consistency, Tenant};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -51,12 +51,59 @@ pub fn api() -> OpenApiRouter<Arc<AppState>> {
         .merge(lookup::routes())
 }
 
-/// `?at_least_revision=N` on reads.
+/// `?at_least_revision=N&consistency=…` on reads.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ReadQuery {
     /// Answer from this revision or a later one (waits briefly, else 503).
     pub at_least_revision: Option<u64>,
+    /// `minimize_latency` (this node's state), `at_least_revision` (with
+    /// `at_least_revision`; the default when it is given) or `fully_consistent` (every
+    /// write committed on any node before this read).
+    pub consistency: Option<ConsistencyMode>,
+}
+
+impl ReadQuery {
+    /// The consistency this query asks for.
+    pub fn consistency(&self) -> ApiResult<Consistency> {
+        consistency(self.consistency, self.at_least_revision)
+    }
+}
+
+/// How fresh a read must be (see `docs/DEPLOYMENT.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsistencyMode {
+    /// This node's current state.
+    MinimizeLatency,
+    /// `at_least_revision` or later, on any node.
+    AtLeastRevision,
+    /// Every write committed before the read began, on any node.
+    FullyConsistent,
+}
+
+/// The consistency of a read from its `consistency` and `at_least_revision`: the mode
+/// when given (`at_least_revision` needs the revision, the other two refuse one), else
+/// `at_least_revision` when a revision is given, else `minimize_latency`.
+pub fn consistency(mode: Option<ConsistencyMode>, at_least: Option<u64>) -> ApiResult<Consistency> {
+    use ConsistencyMode as M;
+    match (mode, at_least) {
+        (None, r) => Ok(r.into()),
+        (Some(M::AtLeastRevision), Some(r)) => Ok(Consistency::AtLeast(r)),
+        (Some(M::AtLeastRevision), None) => Err(ApiError::bad_request(
+            "`consistency=at_least_revision` needs `at_least_revision`",
+        )),
+        (Some(M::MinimizeLatency), None) => Ok(Consistency::MinimizeLatency),
+        (Some(M::FullyConsistent), None) => Ok(Consistency::FullyConsistent),
+        (Some(m), Some(_)) => Err(ApiError::bad_request(format!(
+            "`at_least_revision` goes with `consistency=at_least_revision`, not `{}`",
+            match m {
+                M::MinimizeLatency => "minimize_latency",
+                M::FullyConsistent => "fully_consistent",
+                M::AtLeastRevision => "at_least_revision",
+            }
+        ))),
+    }
 }
 
 /// The tenant `caller` may use (another tenant is reported as unknown).

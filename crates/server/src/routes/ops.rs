@@ -45,16 +45,57 @@ pub(super) fn base_document() -> utoipa::openapi::OpenApi {
 pub(super) fn routes() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::new()
         .routes(routes!(healthz))
+        .routes(routes!(readyz))
         .routes(routes!(metrics))
 }
 
-/// Liveness, the backend and the number of tenants.
+/// Liveness (the process answers), the backend and the number of tenants. Readiness,
+/// which also reflects the database and the follower, is `/readyz`.
 #[utoipa::path(get, path = "/healthz", responses((status = 200, description = "ok")))]
 pub async fn healthz(State(s): State<Arc<AppState>>) -> impl IntoResponse {
     let tenants = s.engine.tenants().len();
     Json(
         serde_json::json!({"status": "ok", "backend": s.engine.store().backend(), "tenants": tenants}),
     )
+}
+
+/// Readiness: the database answers (within 2 s) and, on PostgreSQL, this node has read
+/// the other nodes' commits recently (within five follower polls). 503 otherwise, with
+/// the reason; a load balancer stops sending traffic until it is 200 again.
+#[utoipa::path(get, path = "/readyz", responses((status = 200, description = "ready"), (status = 503, description = "not ready, and why")))]
+pub async fn readyz(State(s): State<Arc<AppState>>) -> axum::response::Response {
+    let store = s.engine.store();
+    let ping = tokio::time::timeout(std::time::Duration::from_secs(2), store.ping()).await;
+    let db = match ping {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("the database did not answer within 2 s".to_owned()),
+    };
+    let follows = store.backend() == "postgres";
+    let report = s.engine.follow_state().report();
+    let limit = s.engine.options().follow_poll * 5;
+    let lag_ms = report.since_sync.map(|d| d.as_millis() as u64);
+    let behind = follows
+        && report
+            .since_sync
+            .is_none_or(|d| d > limit.max(std::time::Duration::from_secs(5)));
+    let ready = db.is_ok() && !behind;
+    let body = serde_json::json!({
+        "ready": ready,
+        "backend": store.backend(),
+        "database": match &db { Ok(()) => "ok".to_owned(), Err(e) => e.clone() },
+        "follower": if follows {
+            serde_json::json!({"since_last_sync_ms": lag_ms, "last_error": report.last_error})
+        } else {
+            serde_json::json!("not needed (one process)")
+        },
+    });
+    let status = if ready {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
 }
 
 /// Prometheus metrics.

@@ -57,6 +57,8 @@ pub struct RelationQuery {
     pub resource: String,
     /// Read at this revision or later.
     pub at_least_revision: Option<u64>,
+    /// `minimize_latency`, `at_least_revision` or `fully_consistent` (see `ReadQuery`).
+    pub consistency: Option<super::ConsistencyMode>,
 }
 
 /// Tuples of one resource.
@@ -103,7 +105,9 @@ pub async fn read(
 ) -> ApiResult<Json<RelationList>> {
     let t = tenant_for(&s, &caller, &tenant)?;
     let (ty, id) = split_ref(&q.resource, "resource")?;
-    let cur = t.at_least(q.at_least_revision).await?;
+    let cur = t
+        .read(super::consistency(q.consistency, q.at_least_revision)?)
+        .await?;
     let p = &cur.profile;
     let tid = p
         .type_id(&ty)

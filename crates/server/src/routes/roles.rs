@@ -217,7 +217,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> ApiResult<Json<RoleList>> {
     let t = tenant_for(&s, &caller, &tenant)?;
-    let cur = t.at_least(q.at_least_revision).await?;
+    let cur = t.read(q.consistency()?).await?;
     authorize(
         &cur.snapshot,
         &caller.0,
@@ -248,7 +248,7 @@ pub async fn get_one(
 ) -> ApiResult<Json<RoleView>> {
     let t = tenant_for(&s, &caller, &tenant)?;
     valid_id(&role, "role")?;
-    let cur = t.at_least(q.at_least_revision).await?;
+    let cur = t.read(q.consistency()?).await?;
     authorize(
         &cur.snapshot,
         &caller.0,

@@ -59,7 +59,7 @@ pub async fn get_all(
     ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> ApiResult<Json<SettingList>> {
     let t = tenant_for(&s, &caller, &tenant)?;
-    let cur = t.at_least(q.at_least_revision).await?;
+    let cur = t.read(q.consistency()?).await?;
     authorize(
         &cur.snapshot,
         &caller.0,

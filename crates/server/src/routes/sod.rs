@@ -94,7 +94,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> ApiResult<Json<SodRules>> {
     let t = tenant_for(&s, &caller, &tenant)?;
-    let cur = t.at_least(q.at_least_revision).await?;
+    let cur = t.read(q.consistency()?).await?;
     authorize(
         &cur.snapshot,
         &caller.0,
@@ -145,7 +145,7 @@ pub async fn violations(
     ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> ApiResult<Json<Violations>> {
     let t = tenant_for(&s, &caller, &tenant)?;
-    let cur = t.at_least(q.at_least_revision).await?;
+    let cur = t.read(q.consistency()?).await?;
     let now = t.now();
     let reader = Reader::new(&cur.snapshot, &caller.0, "sod.read", now)?;
     let violations = cur

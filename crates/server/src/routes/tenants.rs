@@ -114,7 +114,7 @@ pub async fn get_one(
     ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> ApiResult<Json<TenantInfo>> {
     let t = tenant_for(&s, &caller, &tenant)?;
-    t.at_least(q.at_least_revision).await?;
+    t.read(q.consistency()?).await?;
     Ok(Json(info(&t)))
 }
 
@@ -197,7 +197,7 @@ pub async fn catalog(
     ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> ApiResult<Json<Catalog>> {
     let t = tenant_for(&s, &caller, &tenant)?;
-    let cur = t.at_least(q.at_least_revision).await?;
+    let cur = t.read(q.consistency()?).await?;
     authorize(
         &cur.snapshot,
         &caller.0,

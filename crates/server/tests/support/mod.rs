@@ -482,6 +482,7 @@ pub type Route = (&'static str, &'static str);
 /// Every route of `routes/mod.rs` (checked against the source by `bad_input.rs`).
 pub const ROUTES: &[Route] = &[
     ("GET", "/healthz"),
+    ("GET", "/readyz"),
     ("GET", "/metrics"),
     ("GET", "/openapi.json"),
     ("GET", "/"),
@@ -555,6 +556,7 @@ pub const ROUTES: &[Route] = &[
 /// (`/` and `/console/{file}` are the console's static files: they hold no data.)
 pub const PUBLIC: &[&str] = &[
     "/healthz",
+    "/readyz",
     "/metrics",
     "/openapi.json",
     "/",
