@@ -45,10 +45,15 @@ pub async fn seed_app_tenant(store: &dyn Store, users: usize) -> Result<(String,
         ..Sizes::default()
     });
     // The application's user `svc` may check others: `check.others` is `hold.p1`.
-    let profile_text = format!(
-        "{}\n[management]\n\"check.others\" = \"hold.p1\"\n\"assignments.write\" = \"hold.p1\"\n",
-        w.profile_text
-    );
+    // Every other management operation is the operator's.
+    let mut profile_text = format!("{}\n[management]\n", w.profile_text);
+    for op in rolecall_core::profile::MANAGEMENT_OPS {
+        let action = match op.id {
+            "check.others" | "assignments.write" => "hold.p1",
+            _ => "operator",
+        };
+        profile_text.push_str(&format!("\"{}\" = \"{action}\"\n", op.id));
+    }
     let profile =
         rolecall_core::load_profile("bench.toml", &profile_text).map_err(|e| e.to_string())?;
     let mut changes = crate::seed::changes(&profile, &w.state);

@@ -11,6 +11,13 @@ pub struct Server {
     pub base: String,
 }
 
+impl Server {
+    /// The process id (to signal the process).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();

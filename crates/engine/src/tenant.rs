@@ -190,8 +190,9 @@ impl Tenant {
         self.catch_up_locked(&mut writer).await
     }
 
-    /// [`Tenant::catch_up`] under the write lock: each revision of the change log after
-    /// the current one is applied and patched like a local write; a node far behind
+    /// [`Tenant::catch_up`] under the write lock: the revisions of the change log after
+    /// the current one are applied and patched like a local write (together, as one
+    /// patch, when several are pending); a node far behind
     /// (more than [`RELOAD_AFTER`] revisions) reloads the whole state instead.
     async fn catch_up_locked(&self, writer: &mut Writer) -> EngineResult<u64> {
         let cur = self.current();
@@ -207,27 +208,23 @@ impl Tenant {
             .store
             .changes_since(&self.id, cur.revision, u32::MAX)
             .await?;
-        let mut batch: Vec<Change> = Vec::new();
-        let mut at = cur.revision;
-        let mut reached = cur.revision;
-        for row in rows.into_iter().filter(|r| r.revision <= target) {
-            if row.revision != at && !batch.is_empty() {
-                reached = self.apply_committed(writer, at, std::mem::take(&mut batch))?;
-            }
-            at = row.revision;
-            batch.push(row.change);
-        }
-        if !batch.is_empty() {
-            reached = self.apply_committed(writer, at, batch)?;
-        }
-        if reached < target {
+        // Every revision up to the target in one patch: the state is what applying
+        // them in order gives, and one snapshot is built instead of one per revision.
+        let batch: Vec<Change> = rows
+            .into_iter()
+            .filter(|r| r.revision <= target)
+            .map(|r| r.change)
+            .collect();
+        let reached = if batch.is_empty() {
             // Revisions with no change (an empty batch) leave no log row.
-            reached = self.set_revision(writer, target);
-        }
+            self.set_revision(writer, target)
+        } else {
+            self.apply_committed(writer, target, batch)?
+        };
         Ok(reached)
     }
 
-    /// Applies revision `revision`'s committed `changes` (written by another process)
+    /// Applies the committed `changes` up to `revision` (written by another process)
     /// and makes the result current.
     fn apply_committed(
         &self,
