@@ -406,3 +406,42 @@ async fn the_database_stops_and_starts_under_a_running_node() {
     }
     assert!(!ids.contains(&"during"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revision_not_reached_waits_the_configured_time_then_answers_503() {
+    let db = PgDatabase::new().await;
+    let node = Server::start(&db.url(), &["--revision-wait-ms", "4000"]).await;
+    let op = node.api(&node.operator_token().unwrap());
+    let created = op
+        .post(
+            "/v1/tenants",
+            json!({"id": "acme", "profile": "goto-contact-center"}),
+            201,
+        )
+        .await;
+    op.post(&format!("{T}/users"), json!({"id": "sid"}), 201)
+        .await;
+    // A revision nobody has written: the node waits the configured 4 s (not the
+    // default 2 s), then refuses rather than answer from an older state.
+    let mut q = analytics("sid");
+    q["at_least_revision"] = json!(rev(&created) + 1000);
+    let start = Instant::now();
+    let res = op
+        .client
+        .post(format!("{}{T}/check", op.base))
+        .bearer_auth(&op.token)
+        .json(&q)
+        .send()
+        .await
+        .unwrap();
+    let waited = start.elapsed();
+    assert_eq!(res.status().as_u16(), 503);
+    assert!(res.headers().get("retry-after").is_some());
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "revision_unavailable", "{body}");
+    assert!(waited >= Duration::from_millis(3900), "waited {waited:?}");
+    // A revision reached answers at once, at that revision or later.
+    q["at_least_revision"] = json!(rev(&created));
+    let ok = op.post(&format!("{T}/check"), q, 200).await;
+    assert!(rev(&ok) >= rev(&created));
+}

@@ -166,7 +166,7 @@ proptest! {
 }
 
 /// A patched snapshot decides exactly like one rebuilt from the same new state: random
-/// small batches of changes (assignments made and removed, tuples written and deleted,
+/// small batches of changes (assignments made, replaced and removed, tuples written and deleted,
 /// attributes replaced, settings set), applied to the state and to the snapshot.
 fn patch_agrees_with_rebuild(seed: u64) -> (usize, usize) {
     use rand::prelude::*;
@@ -193,7 +193,12 @@ fn patch_agrees_with_rebuild(seed: u64) -> (usize, usize) {
     for _ in 0..rng.random_range(1..6) {
         let change = match rng.random_range(0..5) {
             0 => Change::PutAssignment(Assignment {
-                id: format!("new{}", changes.len()),
+                // Sometimes an existing assignment's id: it is replaced, perhaps by
+                // another user's (whose grants the old holder loses).
+                id: match after.state.assignments.choose(&mut rng) {
+                    Some(a) if rng.random_bool(0.3) => a.id.clone(),
+                    _ => format!("new{}", changes.len()),
+                },
                 principal: users.choose(&mut rng).unwrap().clone(),
                 role: roles.choose(&mut rng).unwrap().clone(),
                 scope: if rng.random_bool(0.5) {

@@ -20,6 +20,11 @@ pub struct Config {
     pub batch_limit: usize,
     /// Most tuples in one relation write.
     pub relation_batch_limit: usize,
+    /// How long a read asking for a revision this node has not reached waits for it
+    /// before answering 503 with `Retry-After`.
+    pub revision_wait: std::time::Duration,
+    /// How often a node reads the change log when no notification woke it (PostgreSQL).
+    pub follow_poll: std::time::Duration,
 }
 
 impl Default for Config {
@@ -31,6 +36,8 @@ impl Default for Config {
             demo: false,
             batch_limit: 1000,
             relation_batch_limit: 1000,
+            revision_wait: rolecall_engine::Options::default().revision_wait,
+            follow_poll: rolecall_engine::Options::default().follow_poll,
         }
     }
 }
@@ -41,6 +48,8 @@ impl Config {
         rolecall_engine::Options {
             batch_limit: self.batch_limit,
             relation_batch_limit: self.relation_batch_limit,
+            revision_wait: self.revision_wait,
+            follow_poll: self.follow_poll,
             ..rolecall_engine::Options::default()
         }
     }
@@ -58,6 +67,10 @@ pub struct FileConfig {
     pub body_limit: Option<usize>,
     /// See [`Config::demo`].
     pub demo: Option<bool>,
+    /// See [`Config::revision_wait`], in milliseconds.
+    pub revision_wait_ms: Option<u64>,
+    /// See [`Config::follow_poll`], in milliseconds.
+    pub follow_poll_ms: Option<u64>,
 }
 
 impl FileConfig {

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use rolecall_engine::{Engine, open_store};
@@ -24,7 +25,16 @@ pub struct Args {
     /// Largest request body in bytes (default 1 MiB).
     #[arg(long, env = "ROLECALL_BODY_LIMIT")]
     body_limit: Option<usize>,
-    /// A TOML file with `listen`, `database_url`, `body_limit`, `demo`.
+    /// How long (ms) a read waits for an `at_least_revision` this node has not reached
+    /// before answering 503 with Retry-After (default 2000).
+    #[arg(long, env = "ROLECALL_REVISION_WAIT_MS")]
+    revision_wait_ms: Option<u64>,
+    /// How often (ms) a node reads the change log when no PostgreSQL notification woke
+    /// it (default 1000).
+    #[arg(long, env = "ROLECALL_FOLLOW_POLL_MS")]
+    follow_poll_ms: Option<u64>,
+    /// A TOML file with `listen`, `database_url`, `body_limit`, `demo`,
+    /// `revision_wait_ms`, `follow_poll_ms`.
     #[arg(long, env = "ROLECALL_CONFIG")]
     config: Option<PathBuf>,
     /// Log as JSON lines.
@@ -47,6 +57,14 @@ fn config(a: Args) -> anyhow::Result<(Config, bool)> {
                 .unwrap_or(d.database_url),
             body_limit: a.body_limit.or(file.body_limit).unwrap_or(d.body_limit),
             demo: a.demo || file.demo.unwrap_or(false),
+            revision_wait: a
+                .revision_wait_ms
+                .or(file.revision_wait_ms)
+                .map_or(d.revision_wait, Duration::from_millis),
+            follow_poll: a
+                .follow_poll_ms
+                .or(file.follow_poll_ms)
+                .map_or(d.follow_poll, |ms| Duration::from_millis(ms.max(10))),
             ..d
         },
         a.log_json,

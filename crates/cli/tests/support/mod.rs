@@ -128,6 +128,8 @@ impl Server {
         .env_remove("ROLECALL_DEMO")
         .env_remove("ROLECALL_BODY_LIMIT")
         .env_remove("ROLECALL_LOG_JSON")
+        .env_remove("ROLECALL_REVISION_WAIT_MS")
+        .env_remove("ROLECALL_FOLLOW_POLL_MS")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

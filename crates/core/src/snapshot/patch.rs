@@ -73,12 +73,25 @@ fn deltas<'c>(before: &'c MemState, changes: &'c [Change]) -> Result<Vec<Delta<'
     if changes.len() > PATCH_LIMIT {
         return Err(no(format!("{} changes in one batch", changes.len())));
     }
-    changes
-        .iter()
-        .map(|c| match c {
-            Change::PutAssignment(a) => Ok(Delta::Assignments {
-                principal: &a.principal,
-            }),
+    let mut out = Vec::with_capacity(changes.len() + 1);
+    for c in changes {
+        let delta = match c {
+            Change::PutAssignment(a) => {
+                // Replacing an assignment that was another user's takes it from them.
+                if let Some(old) = before
+                    .state
+                    .assignments
+                    .iter()
+                    .find(|o| o.id == a.id && o.principal != a.principal)
+                {
+                    out.push(Delta::Assignments {
+                        principal: &old.principal,
+                    });
+                }
+                Delta::Assignments {
+                    principal: &a.principal,
+                }
+            }
             Change::DeleteAssignment { id } => before
                 .state
                 .assignments
@@ -87,21 +100,23 @@ fn deltas<'c>(before: &'c MemState, changes: &'c [Change]) -> Result<Vec<Delta<'
                 .map(|a| Delta::Assignments {
                     principal: &a.principal,
                 })
-                .ok_or_else(|| no(format!("unknown assignment `{id}`"))),
-            Change::PutRelation(t) | Change::DeleteRelation(t) => Ok(Delta::Tuple {
+                .ok_or_else(|| no(format!("unknown assignment `{id}`")))?,
+            Change::PutRelation(t) | Change::DeleteRelation(t) => Delta::Tuple {
                 rtype: &t.rtype,
                 rid: &t.rid,
                 relation: &t.relation,
                 sid: &t.sid,
                 put: matches!(c, Change::PutRelation(_)),
-            }),
+            },
             Change::UpsertEntity {
                 ty, id, attributes, ..
-            } if before.entity(ty, id).is_some() => Ok(Delta::Attributes { ty, id, attributes }),
-            Change::SetSetting { key, value } => Ok(Delta::Setting { key, value }),
-            other => Err(no(format!("{:?} is not patched", other.object()))),
-        })
-        .collect()
+            } if before.entity(ty, id).is_some() => Delta::Attributes { ty, id, attributes },
+            Change::SetSetting { key, value } => Delta::Setting { key, value },
+            other => return Err(no(format!("{:?} is not patched", other.object()))),
+        };
+        out.push(delta);
+    }
+    Ok(out)
 }
 
 impl Snapshot {
