@@ -130,7 +130,8 @@ pub struct PermissionChange {
     /// What the older answer had that the newer one does not.
     pub lost: Vec<Permission>,
     /// One sentence per change, e.g. "alice may now barge into live calls on call c1",
-    /// "alice no longer holds “Users” (View only)".
+    /// "alice no longer holds “Users” (View only)", "alice now holds “Reports” for
+    /// call c1".
     pub text: Vec<String>,
 }
 
@@ -148,7 +149,8 @@ impl Permissions {
     /// the profile's order.
     pub fn diff(&self, newer: &Permissions) -> PermissionChange {
         let who = &newer.user;
-        let on = resource_phrase(&newer.resource);
+        let on = resource_phrase("on", &newer.resource);
+        let of = resource_phrase("for", &newer.resource);
         let mut out = PermissionChange::default();
         let held = |list: &[HeldPrivilege], id: &str| list.iter().find(|h| h.id == id).cloned();
         for n in &newer.privileges {
@@ -156,7 +158,7 @@ impl Permissions {
                 Some(o) if o == *n => {}
                 Some(o) => {
                     out.text.push(format!(
-                        "{who} now holds “{}”{}{on} (before: {})",
+                        "{who} now holds “{}”{}{of} (before: {})",
                         n.name,
                         holding(n),
                         holding_bare(&o)
@@ -166,7 +168,7 @@ impl Permissions {
                 }
                 None => {
                     out.text
-                        .push(format!("{who} now holds “{}”{}{on}", n.name, holding(n)));
+                        .push(format!("{who} now holds “{}”{}{of}", n.name, holding(n)));
                     out.gained.push(Permission::Privilege(n.clone()));
                 }
             }
@@ -174,7 +176,7 @@ impl Permissions {
         for o in &self.privileges {
             if held(&newer.privileges, &o.id).is_none() {
                 out.text.push(format!(
-                    "{who} no longer holds “{}”{}{on}",
+                    "{who} no longer holds “{}”{}{of}",
                     o.name,
                     holding(o)
                 ));
@@ -209,11 +211,11 @@ impl Permissions {
     }
 }
 
-/// ` on call c1`, or nothing for the tenant itself.
-fn resource_phrase(resource: &str) -> String {
+/// ` on call c1` (`word` `on`), or nothing for the tenant itself.
+fn resource_phrase(word: &str, resource: &str) -> String {
     match resource.split_once(':') {
         Some(("tenant", _)) | None => String::new(),
-        Some((ty, id)) => format!(" on {} {id}", ty.replace('_', " ")),
+        Some((ty, id)) => format!(" {word} {} {id}", ty.replace('_', " ")),
     }
 }
 
@@ -297,9 +299,9 @@ mod tests {
         assert_eq!(
             d.text,
             [
-                "alice now holds “Users” (Modify) on call c1 (before: View only)",
-                "alice now holds “Barge into live calls” on call c1",
-                "alice no longer holds “Reports” on call c1",
+                "alice now holds “Users” (Modify) for call c1 (before: View only)",
+                "alice now holds “Barge into live calls” for call c1",
+                "alice no longer holds “Reports” for call c1",
                 "alice may now barge into live calls on call c1",
                 "alice may no longer listen in on call c1",
             ]

@@ -247,6 +247,37 @@ impl TestServer {
             Some(pg) => pg.url(),
             None => format!("sqlite://{}", dir.0.join("rolecall.db").display()),
         };
+        Self::boot(backend, url, dir, pg, None, tweak).await
+    }
+
+    /// Another node on this server's PostgreSQL schema: its own engine, follower and
+    /// port, the same operator token. Dropping it leaves the schema to this server.
+    pub async fn another_node(&self) -> TestServer {
+        assert_eq!(
+            self.backend,
+            Backend::Postgres,
+            "nodes share PostgreSQL only"
+        );
+        let dir = TempDir::new("rolecall-http");
+        Self::boot(
+            Backend::Postgres,
+            self.url.clone(),
+            dir,
+            None,
+            Some(self.op.clone()),
+            |_| {},
+        )
+        .await
+    }
+
+    async fn boot(
+        backend: Backend,
+        url: String,
+        dir: TempDir,
+        pg: Option<PgSchema>,
+        op: Option<String>,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestServer {
         let mut config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url: url.clone(),
@@ -262,11 +293,11 @@ impl TestServer {
         let engine = Engine::open_with_clock(store, config.engine_options(), clock.clone())
             .await
             .unwrap();
-        let op = engine
-            .ensure_operator_token()
-            .await
-            .unwrap()
-            .expect("a fresh store mints the operator token");
+        let minted = engine.ensure_operator_token().await.unwrap();
+        let op = match op {
+            Some(op) => op,
+            None => minted.expect("a fresh store mints the operator token"),
+        };
         if config.demo {
             engine.seed_demo().await.unwrap();
         }
