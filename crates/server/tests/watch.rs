@@ -158,6 +158,12 @@ async fn changes_page_through_a_revision_larger_than_the_limit() {
     );
     assert!(seen.iter().any(|(r, _)| *r == before));
     assert_eq!(seen.last().unwrap().0, rev);
+    // The watch from the start streams the same rows, read from the log page by page.
+    let mut w = open(&s, &tp("/watch?cursor=0.0"), &s.op, None).await;
+    let streamed: Vec<(u64, u64)> = w.take(seen.len(), WAIT).await.iter().map(pos).collect();
+    assert_eq!(streamed, seen, "the watch streams every row once, in order");
+    assert!(w.next(QUIET).await.is_none(), "nothing more");
+    drop(w);
 
     // A page ending inside the big revision resumes inside it (the old `after=`
     // would have skipped the rest of it).
@@ -510,4 +516,29 @@ async fn the_tenant_watch_sees_writes_made_on_another_node() {
     assert_eq!(e.event, "change");
     assert_eq!(pos(&e), (r.revision(), 0));
     assert!(e.data["change"].to_string().contains("from_b"));
+}
+
+#[tokio::test]
+async fn streams_end_when_the_server_shuts_down_and_do_not_hold_it_up() {
+    let mut s = TestServer::start().await;
+    let (adm, ag) = goto(&s).await;
+    let mut tenant = open(&s, &tp("/watch"), &adm, None).await;
+    let mut user = open(&s, &tp("/users/ag/permissions/watch"), &ag, None).await;
+    assert_eq!(next(&mut user, "snapshot").await.event, "snapshot");
+    let stopping = tokio::spawn(async move {
+        let stopped = s.stop_within(WAIT).await;
+        (stopped, s)
+    });
+    for w in [&mut tenant, &mut user] {
+        let e = next(w, "the end at shutdown").await;
+        assert_eq!(e.event, "end", "{e:?}");
+        assert!(
+            e.data["reason"].as_str().unwrap().contains("shutting down"),
+            "{}",
+            e.data
+        );
+        assert!(w.next(QUIET).await.is_none(), "closed after the end");
+    }
+    let (stopped, _s) = stopping.await.unwrap();
+    assert!(stopped, "the graceful shutdown waited on the streams");
 }

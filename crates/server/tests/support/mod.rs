@@ -322,6 +322,18 @@ impl TestServer {
         }
     }
 
+    /// Stops the server gracefully, as `rolecall serve` does on a signal: whether it
+    /// stopped (every connection closed) within `within`.
+    pub async fn stop_within(&mut self, within: std::time::Duration) -> bool {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.task.take() {
+            Some(t) => matches!(tokio::time::timeout(within, t).await, Ok(Ok(Ok(())))),
+            None => true,
+        }
+    }
+
     /// Now, by the server's clock (Unix seconds).
     pub fn now(&self) -> i64 {
         rolecall_engine::Clock::now(self.clock.as_ref())
