@@ -31,6 +31,7 @@ pub mod store_url;
 pub mod tenant;
 pub mod tokens;
 pub mod view;
+pub mod watch;
 
 pub use actor::Actor;
 pub use clock::{Clock, ManualClock, SystemClock};

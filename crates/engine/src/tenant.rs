@@ -130,6 +130,12 @@ impl Tenant {
         self.current.load_full()
     }
 
+    /// The tenant's revision as this node sees it, for waiting on new ones: it moves
+    /// on every local write and every revision the follower applies from other nodes.
+    pub fn revisions(&self) -> watch::Receiver<u64> {
+        self.revision_tx.subscribe()
+    }
+
     /// Now, by the engine's clock (Unix seconds).
     pub fn now(&self) -> i64 {
         self.shared.clock.now()

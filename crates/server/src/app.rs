@@ -94,9 +94,14 @@ pub async fn run(
     // as this future runs (dropping it, or returning, stops the follower).
     let _follower =
         (state.engine.store().backend() == "postgres").then(|| AbortOnDrop(state.engine.follow()));
+    let closing = state.closing.clone();
     let app = router(state);
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Watch streams end, so that their connections close.
+            closing.send_replace(true);
+        })
         .await?;
     Ok(())
 }

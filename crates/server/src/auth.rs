@@ -19,7 +19,32 @@ pub struct Caller(pub Actor);
 #[derive(Debug, Clone)]
 pub struct Operator(pub Actor);
 
+/// A caller and the secret it presented, for a response that lasts (a watch stream)
+/// and must notice when the token is revoked or its authority goes: the stream
+/// authenticates the secret again as it goes.
+#[derive(Clone)]
+pub struct Watcher {
+    /// Who called, when the stream opened.
+    pub actor: Actor,
+    /// The bearer secret (never logged).
+    pub secret: String,
+}
+
+impl std::fmt::Debug for Watcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watcher")
+            .field("actor", &self.actor)
+            .finish_non_exhaustive()
+    }
+}
+
 async fn actor_from(parts: &Parts, state: &Arc<AppState>) -> Result<Actor, ApiError> {
+    let secret = secret_from(parts)?;
+    Ok(state.engine.authenticate(secret).await?)
+}
+
+/// The bearer secret of a request.
+fn secret_from(parts: &Parts) -> Result<&str, ApiError> {
     let header = parts
         .headers
         .get(axum::http::header::AUTHORIZATION)
@@ -31,7 +56,7 @@ async fn actor_from(parts: &Parts, state: &Arc<AppState>) -> Result<Actor, ApiEr
         .strip_prefix("Bearer ")
         .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <token>`"))?
         .trim();
-    Ok(state.engine.authenticate(secret).await?)
+    Ok(secret)
 }
 
 impl FromRequestParts<Arc<AppState>> for Caller {
@@ -42,6 +67,19 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
         actor_from(parts, state).await.map(Caller)
+    }
+}
+
+impl FromRequestParts<Arc<AppState>> for Watcher {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let secret = secret_from(parts)?.to_owned();
+        let actor = state.engine.authenticate(&secret).await?;
+        Ok(Watcher { actor, secret })
     }
 }
 

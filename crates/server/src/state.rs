@@ -16,6 +16,9 @@ pub struct AppState {
     pub config: Config,
     /// Metrics.
     pub metrics: Metrics,
+    /// Becomes `true` when the server begins to shut down: long-lived responses (watch
+    /// streams) end, so that the graceful shutdown does not wait for them forever.
+    pub closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl AppState {
@@ -25,6 +28,7 @@ impl AppState {
             engine,
             config,
             metrics: Metrics::new()?,
+            closing: tokio::sync::watch::Sender::new(false),
         }))
     }
 }

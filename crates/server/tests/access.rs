@@ -461,7 +461,9 @@ impl<'a> Fixture<'a> {
         let destructive = method == "DELETE";
         let id_for = |route: &str| -> Option<String> {
             Some(match route {
-                "/users/{id}" | "/users/{id}/permissions" => user.to_owned(),
+                "/users/{id}" | "/users/{id}/permissions" | "/users/{id}/permissions/watch" => {
+                    user.to_owned()
+                }
                 "/groups/{id}" => "g-in".to_owned(),
                 "/queues/{id}" => format!("q-{side}"),
                 "/org-units/{id}" => self.unit(side).to_owned(),

@@ -660,6 +660,43 @@ fn specific_cases(rev: u64, token_id: &str, fx_adm_token_id: &str) -> Vec<Case> 
         400,
         &["colour"],
     ));
+    for (path, needles) in [
+        (
+            "/changes?cursor=abc",
+            vec!["cursor `abc`", "`<revision>.<sequence>`", "2.999"],
+        ),
+        (
+            "/changes?cursor=2",
+            vec!["cursor `2`", "<revision>.<sequence>"],
+        ),
+        ("/changes?cursor=2.-1", vec!["cursor `2.-1`"]),
+        (
+            "/changes?cursor=1.4294967296",
+            vec!["cursor `1.4294967296`"],
+        ),
+        (
+            "/changes?cursor=1.0&after=1",
+            vec!["cursor", "after", "not both"],
+        ),
+    ] {
+        c.push(case(r, t(path), Tok::Op, Body::None, 400, &needles));
+    }
+    let r = route("GET", "/v1/tenants/{tenant}/watch");
+    c.push(Case {
+        code: Some("forbidden"),
+        ..case(r, t("/watch"), Tok::Ag, Body::None, 403, &["changes.read"])
+    });
+    for (path, needles) in [
+        (
+            "/watch?cursor=abc",
+            vec!["cursor `abc`", "`<revision>.<sequence>`", "2.999"],
+        ),
+        ("/watch?cursor=7", vec!["cursor `7`"]),
+        ("/watch?after=1", vec!["after"]),
+        ("/watch?colour=red", vec!["colour"]),
+    ] {
+        c.push(case(r, t(path), Tok::Op, Body::None, 400, &needles));
+    }
 
     // ---- roles --------------------------------------------------------------------
     let r = route("GET", "/v1/tenants/{tenant}/roles");
@@ -1126,6 +1163,53 @@ fn specific_cases(rev: u64, token_id: &str, fx_adm_token_id: &str) -> Vec<Case> 
         403,
         &["check.others"],
     ));
+    let r = route("GET", "/v1/tenants/{tenant}/users/{id}/permissions/watch");
+    for (path, status, needles) in [
+        (
+            "/users/ghost/permissions/watch",
+            404,
+            vec!["unknown user `ghost`"],
+        ),
+        ("/users/a%20b/permissions/watch", 400, vec!["a b"]),
+        (
+            "/users/ag/permissions/watch?resource=nocolon",
+            400,
+            vec!["nocolon", "TYPE:ID"],
+        ),
+        (
+            "/users/ag/permissions/watch?resource=conversation:ghost",
+            404,
+            vec!["ghost"],
+        ),
+        (
+            "/users/ag/permissions/watch?cursor=abc",
+            400,
+            vec!["cursor `abc`", "`<revision>`"],
+        ),
+        (
+            "/users/ag/permissions/watch?cursor=2.1",
+            400,
+            vec!["cursor `2.1`"],
+        ),
+        (
+            "/users/ag/permissions/watch?colour=red",
+            400,
+            vec!["colour"],
+        ),
+    ] {
+        c.push(case(r, t(path), Tok::Op, Body::None, status, &needles));
+    }
+    c.push(Case {
+        code: Some("forbidden"),
+        ..case(
+            r,
+            t("/users/bob/permissions/watch"),
+            Tok::Ag,
+            Body::None,
+            403,
+            &["check.others"],
+        )
+    });
 
     // ---- groups -------------------------------------------------------------------
     let r = route("GET", "/v1/tenants/{tenant}/groups");

@@ -125,6 +125,20 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<ChangeRecord>, StoreError>;
 
+    /// Change-log rows after position (`revision`, `seq`): those of later revisions and
+    /// those of `revision` with a greater sequence number, ascending by (revision, seq),
+    /// at most `limit`. A page may end inside a revision and the next one resumes
+    /// exactly after its last row: paging by the last row's position reads every row
+    /// once (`changes_since(t, r, n)` is `changes_after(t, r, u32::MAX, n)`).
+    /// [`StoreError::NotFound`] for an unknown tenant.
+    async fn changes_after(
+        &self,
+        tenant: &str,
+        revision: u64,
+        seq: u32,
+        limit: u32,
+    ) -> Result<Vec<ChangeRecord>, StoreError>;
+
     /// Stores a new token (its hash only). [`StoreError::Exists`] for a taken id or hash,
     /// [`StoreError::NotFound`] for an unknown tenant.
     async fn put_token(&self, t: &TokenRecord) -> Result<(), StoreError> {

@@ -328,6 +328,36 @@ where
             .collect()
     }
 
+    async fn changes_after(
+        &self,
+        tenant: &str,
+        revision: u64,
+        seq: u32,
+        limit: u32,
+    ) -> Result<Vec<ChangeRecord>, StoreError> {
+        // The row-value comparison `(revision, seq) > ($2, $3)` spelled out, so that
+        // both dialects seek the primary key (tenant, revision, seq).
+        let rows: Vec<(i64, i64, String, String, i64)> = sqlx::query_as(
+            "SELECT revision, CAST(seq AS BIGINT), change, actor, at FROM changes \
+             WHERE tenant = $1 AND revision >= $2 AND (revision > $2 OR seq > $3) \
+             ORDER BY revision, seq LIMIT $4",
+        )
+        .bind(tenant)
+        .bind(clamp(revision))
+        .bind(i64::from(seq))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        if rows.is_empty() {
+            self.revision(tenant).await?;
+        }
+        rows.into_iter()
+            .map(|(revision, seq, change, actor, at)| {
+                codec::change_record(revision, seq, &change, actor, at)
+            })
+            .collect()
+    }
+
     async fn put_token_audited(
         &self,
         t: &TokenRecord,

@@ -319,30 +319,36 @@ pub async fn permissions(
             super::consistency(q.consistency, q.at_least_revision)?,
         )
         .await?;
-    Ok(Json(Permissions {
-        user,
-        resource: p.resource,
-        privileges: p
-            .privileges
-            .into_iter()
-            .map(|h| HeldView {
-                id: h.id,
-                name: h.name,
-                level: h.level,
-                choices: h.choices,
-            })
-            .collect(),
-        actions: p
-            .actions
-            .into_iter()
-            .map(|a| ActionView {
-                id: a.id,
-                name: a.name,
-                allowed: a.allowed,
-            })
-            .collect(),
-        revision: p.revision,
-    }))
+    Ok(Json(Permissions::from(p)))
+}
+
+impl From<rolecall_engine::permissions::Permissions> for Permissions {
+    fn from(p: rolecall_engine::permissions::Permissions) -> Self {
+        Permissions {
+            user: p.user,
+            resource: p.resource,
+            privileges: p
+                .privileges
+                .into_iter()
+                .map(|h| HeldView {
+                    id: h.id,
+                    name: h.name,
+                    level: h.level,
+                    choices: h.choices,
+                })
+                .collect(),
+            actions: p
+                .actions
+                .into_iter()
+                .map(|a| ActionView {
+                    id: a.id,
+                    name: a.name,
+                    allowed: a.allowed,
+                })
+                .collect(),
+            revision: p.revision,
+        }
+    }
 }
 /// `?resource=TYPE:ID` (default: the tenant).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -16,6 +16,7 @@ mod settings;
 mod sod;
 mod tenants;
 mod tokens;
+mod watch;
 mod whoami;
 
 use std::sync::Arc;
@@ -49,6 +50,7 @@ pub fn api() -> OpenApiRouter<Arc<AppState>> {
         .merge(audit::routes())
         .merge(sod::routes())
         .merge(lookup::routes())
+        .merge(watch::routes())
 }
 
 /// `?at_least_revision=N&consistency=…` on reads.

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use rolecall_engine::authz::{Object, authorize};
+use rolecall_engine::watch::Cursor;
 use rolecall_engine::{ProfileSource, Tenant, TenantSpec};
+use rolecall_store::ChangeRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -229,15 +231,33 @@ pub async fn catalog(
     }))
 }
 
-/// `?after=N&limit=M`.
+/// `?cursor=R.S&limit=M` (or `?after=R`).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ChangesQuery {
-    /// Changes with a revision greater than this.
-    #[serde(default)]
-    pub after: u64,
+    /// Read after this position, `<revision>.<sequence>`: the `next_cursor` of the
+    /// previous page (a page may end inside a revision; the next one resumes after its
+    /// last row). Default: from the beginning (`0.0`).
+    pub cursor: Option<String>,
+    /// Changes with a revision greater than this: after the whole revision, the same
+    /// as `cursor=<after>.4294967295`. Not together with `cursor`.
+    pub after: Option<u64>,
     /// At most this many (≤ 10,000; default 1,000).
     pub limit: Option<u32>,
+}
+
+impl ChangesQuery {
+    /// The position to read after.
+    fn position(&self) -> ApiResult<Cursor> {
+        match (&self.cursor, self.after) {
+            (Some(_), Some(_)) => Err(ApiError::bad_request(
+                "give `cursor` or `after`, not both (`after=R` is `cursor=R.4294967295`)",
+            )),
+            (Some(c), None) => Ok(Cursor::parse(c, "cursor")?),
+            (None, Some(r)) => Ok(Cursor::after_revision(r)),
+            (None, None) => Ok(Cursor::START),
+        }
+    }
 }
 
 /// One change-log row.
@@ -256,15 +276,33 @@ pub struct ChangeRow {
     pub change: serde_json::Value,
 }
 
-/// Change-log rows.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ChangeList {
-    /// Rows, ascending.
-    pub changes: Vec<ChangeRow>,
+impl From<ChangeRecord> for ChangeRow {
+    fn from(r: ChangeRecord) -> Self {
+        ChangeRow {
+            revision: r.revision,
+            seq: r.seq,
+            actor: r.actor,
+            at: r.at,
+            change: serde_json::to_value(&r.change).unwrap_or(serde_json::Value::Null),
+        }
+    }
 }
 
-/// The tenant's change log (`changes.read`): what followers replay.
-#[utoipa::path(get, path = "/v1/tenants/{tenant}/changes", params(("tenant" = String, Path,), ChangesQuery), responses((status = 200, body = ChangeList)), security(("bearer" = [])))]
+/// A page of change-log rows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangeList {
+    /// Rows, ascending by (revision, seq).
+    pub changes: Vec<ChangeRow>,
+    /// The position of the last row returned, `<revision>.<sequence>` (the request's own
+    /// position when it returned none): pass it as `cursor` for the next page.
+    pub next_cursor: String,
+    /// The tenant's current revision (read after the rows): the log is read to the end
+    /// when a page holds fewer rows than the limit.
+    pub revision: u64,
+}
+
+/// The tenant's change log (`changes.read`): what followers replay, page by page.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/changes", params(("tenant" = String, Path,), ChangesQuery), responses((status = 200, body = ChangeList), (status = 400, body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn changes(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -279,21 +317,17 @@ pub async fn changes(
         Object::Tenant,
         t.now(),
     )?;
+    let from = q.position()?;
     let limit = q.limit.unwrap_or(1000).min(10_000);
-    let rows = s
-        .engine
-        .store()
-        .changes_since(&tenant, q.after, limit)
+    let store = s.engine.store();
+    let rows = store
+        .changes_after(&tenant, from.revision, from.seq, limit)
         .await?;
-    let changes = rows
-        .into_iter()
-        .map(|r| ChangeRow {
-            revision: r.revision,
-            seq: r.seq,
-            actor: r.actor,
-            at: r.at,
-            change: serde_json::to_value(&r.change).unwrap_or(serde_json::Value::Null),
-        })
-        .collect();
-    Ok(Json(ChangeList { changes }))
+    let next = rows.last().map_or(from, Cursor::of);
+    let revision = store.revision(&tenant).await?;
+    Ok(Json(ChangeList {
+        changes: rows.into_iter().map(ChangeRow::from).collect(),
+        next_cursor: next.to_string(),
+        revision,
+    }))
 }

@@ -247,6 +247,37 @@ impl TestServer {
             Some(pg) => pg.url(),
             None => format!("sqlite://{}", dir.0.join("rolecall.db").display()),
         };
+        Self::boot(backend, url, dir, pg, None, tweak).await
+    }
+
+    /// Another node on this server's PostgreSQL schema: its own engine, follower and
+    /// port, the same operator token. Dropping it leaves the schema to this server.
+    pub async fn another_node(&self) -> TestServer {
+        assert_eq!(
+            self.backend,
+            Backend::Postgres,
+            "nodes share PostgreSQL only"
+        );
+        let dir = TempDir::new("rolecall-http");
+        Self::boot(
+            Backend::Postgres,
+            self.url.clone(),
+            dir,
+            None,
+            Some(self.op.clone()),
+            |_| {},
+        )
+        .await
+    }
+
+    async fn boot(
+        backend: Backend,
+        url: String,
+        dir: TempDir,
+        pg: Option<PgSchema>,
+        op: Option<String>,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestServer {
         let mut config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url: url.clone(),
@@ -262,11 +293,11 @@ impl TestServer {
         let engine = Engine::open_with_clock(store, config.engine_options(), clock.clone())
             .await
             .unwrap();
-        let op = engine
-            .ensure_operator_token()
-            .await
-            .unwrap()
-            .expect("a fresh store mints the operator token");
+        let minted = engine.ensure_operator_token().await.unwrap();
+        let op = match op {
+            Some(op) => op,
+            None => minted.expect("a fresh store mints the operator token"),
+        };
         if config.demo {
             engine.seed_demo().await.unwrap();
         }
@@ -288,6 +319,18 @@ impl TestServer {
             _dir: dir,
             clock,
             pg,
+        }
+    }
+
+    /// Stops the server gracefully, as `rolecall serve` does on a signal: whether it
+    /// stopped (every connection closed) within `within`.
+    pub async fn stop_within(&mut self, within: std::time::Duration) -> bool {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.task.take() {
+            Some(t) => matches!(tokio::time::timeout(within, t).await, Ok(Ok(Ok(())))),
+            None => true,
         }
     }
 
@@ -471,6 +514,15 @@ impl TestServer {
 async fn send(rb: reqwest::RequestBuilder) -> Resp {
     let res = rb.send().await.expect("the server answers");
     let status = res.status().as_u16();
+    if is_event_stream(&res) {
+        // A watch stream never ends by itself: its status and headers are the answer
+        // (dropping the response closes the connection, which ends the stream).
+        return Resp {
+            status,
+            body: Value::Null,
+            text: String::from("(event stream)"),
+        };
+    }
     let text = res.text().await.unwrap_or_default();
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
     Resp { status, body, text }
@@ -493,6 +545,7 @@ pub const ROUTES: &[Route] = &[
     ("GET", "/v1/tenants/{tenant}"),
     ("GET", "/v1/tenants/{tenant}/catalog"),
     ("GET", "/v1/tenants/{tenant}/changes"),
+    ("GET", "/v1/tenants/{tenant}/watch"),
     ("GET", "/v1/tenants/{tenant}/roles"),
     ("POST", "/v1/tenants/{tenant}/roles"),
     ("GET", "/v1/tenants/{tenant}/roles/{role}"),
@@ -504,6 +557,7 @@ pub const ROUTES: &[Route] = &[
     ("PUT", "/v1/tenants/{tenant}/users/{id}"),
     ("DELETE", "/v1/tenants/{tenant}/users/{id}"),
     ("GET", "/v1/tenants/{tenant}/users/{id}/permissions"),
+    ("GET", "/v1/tenants/{tenant}/users/{id}/permissions/watch"),
     ("GET", "/v1/tenants/{tenant}/groups"),
     ("POST", "/v1/tenants/{tenant}/groups"),
     ("GET", "/v1/tenants/{tenant}/groups/{id}"),
@@ -586,4 +640,124 @@ pub fn routes_in_router() -> Vec<(String, String)> {
     }
     out.sort();
     out
+}
+
+/// Whether an answer is a server-sent event stream.
+pub fn is_event_stream(res: &reqwest::Response) -> bool {
+    res.headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/event-stream"))
+}
+
+/// One server-sent event.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SseEvent {
+    /// `event:` (empty: none).
+    pub event: String,
+    /// `id:` (None: none).
+    pub id: Option<String>,
+    /// `data:`, parsed as JSON (Null when it is not).
+    pub data: Value,
+}
+
+/// An open event stream, read event by event; every wait is bounded.
+pub struct SseReader {
+    res: reqwest::Response,
+    buf: String,
+    /// `:` comment lines seen (keep-alives).
+    pub comments: usize,
+}
+
+impl SseReader {
+    /// The next event, or `None` when none comes within `wait` or the stream ends.
+    pub async fn next(&mut self, wait: std::time::Duration) -> Option<SseEvent> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some(e) = self.take_event() {
+                return Some(e);
+            }
+            match tokio::time::timeout_at(deadline, self.res.chunk()).await {
+                Ok(Ok(Some(bytes))) => self.buf.push_str(&String::from_utf8_lossy(&bytes)),
+                _ => return None,
+            }
+        }
+    }
+
+    /// Events until `want` of them came, or `wait` passed in all.
+    pub async fn take(&mut self, want: usize, wait: std::time::Duration) -> Vec<SseEvent> {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut out = Vec::new();
+        while out.len() < want {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next(left).await {
+                Some(e) => out.push(e),
+                None => break,
+            }
+        }
+        out
+    }
+
+    fn take_event(&mut self) -> Option<SseEvent> {
+        loop {
+            let end = self.buf.find("\n\n")?;
+            let block: String = self.buf.drain(..end + 2).collect();
+            let mut e = SseEvent::default();
+            let mut data: Vec<&str> = Vec::new();
+            let mut any = false;
+            for line in block.lines() {
+                if line.starts_with(':') {
+                    self.comments += 1;
+                    continue;
+                }
+                let (k, v) = line.split_once(':').unwrap_or((line, ""));
+                let v = v.strip_prefix(' ').unwrap_or(v);
+                any = true;
+                match k {
+                    "event" => e.event = v.to_owned(),
+                    "id" => e.id = Some(v.to_owned()),
+                    "data" => data.push(v),
+                    _ => {}
+                }
+            }
+            if any {
+                e.data = serde_json::from_str(&data.join("\n")).unwrap_or(Value::Null);
+                return Some(e);
+            }
+        }
+    }
+}
+
+impl TestServer {
+    /// Opens an event stream (`last_event_id`: the header to resume with). Returns the
+    /// reader, or the error answer when the server refused with something else.
+    pub async fn watch(
+        &self,
+        path: &str,
+        token: &str,
+        last_event_id: Option<&str>,
+    ) -> Result<SseReader, Resp> {
+        let mut rb = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token);
+        if let Some(id) = last_event_id {
+            rb = rb.header("last-event-id", id);
+        }
+        let res = tokio::time::timeout(std::time::Duration::from_secs(10), rb.send())
+            .await
+            .expect("the server answers within 10 s")
+            .expect("the server answers");
+        if res.status().as_u16() == 200 && is_event_stream(&res) {
+            return Ok(SseReader {
+                res,
+                buf: String::new(),
+                comments: 0,
+            });
+        }
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Err(Resp { status, body, text })
+    }
 }

@@ -44,6 +44,7 @@ harness::suite!(
         relation_runs_keep_batch_order,
         relations_without_entity_are_loaded,
         changes_since_orders_and_limits,
+        changes_after_pages_inside_a_revision,
         unknown_tenant_is_not_found,
         tenants_are_isolated,
         tokens_put_find_revoke_list,
