@@ -17,6 +17,9 @@ pub struct Options {
     /// How often a node reads every tenant's revision from the store to follow the
     /// other nodes (notices wake it sooner on PostgreSQL).
     pub follow_poll: Duration,
+    /// Change-log rows read per page while catching up with other nodes; past a page,
+    /// the complete revisions read so far are applied before reading on.
+    pub catch_up_page: u32,
 }
 
 impl Default for Options {
@@ -27,6 +30,7 @@ impl Default for Options {
             relation_batch_limit: 1000,
             checkpoint_every: 500,
             follow_poll: Duration::from_secs(1),
+            catch_up_page: 50_000,
         }
     }
 }

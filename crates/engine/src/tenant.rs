@@ -209,18 +209,45 @@ impl Tenant {
         if target - cur.revision > RELOAD_AFTER {
             return self.reload_locked(writer).await;
         }
-        let rows = self
-            .shared
-            .store
-            .changes_since(&self.id, cur.revision, u32::MAX)
-            .await?;
-        // Every revision up to the target in one patch: the state is what applying
-        // them in order gives, and one snapshot is built instead of one per revision.
-        let batch: Vec<Change> = rows
-            .into_iter()
-            .filter(|r| r.revision <= target)
-            .map(|r| r.change)
-            .collect();
+        // Every revision up to the target in one patch (the state is what applying them
+        // in order gives, and one snapshot is built instead of one per revision), read a
+        // page at a time; past a page of changes, the complete revisions read so far are
+        // applied first, so memory stays bounded by about two pages.
+        let mut batch: Vec<Change> = Vec::new();
+        let mut batch_rev = cur.revision;
+        let mut open: Vec<Change> = Vec::new();
+        let mut open_rev = cur.revision;
+        let (mut at_rev, mut at_seq) = (cur.revision, u32::MAX);
+        let page = self.shared.options.catch_up_page.max(1);
+        loop {
+            let rows = self
+                .shared
+                .store
+                .changes_after(&self.id, at_rev, at_seq, page)
+                .await?;
+            let full = rows.len() >= page as usize;
+            let mut past_target = false;
+            for r in rows {
+                if r.revision > target {
+                    past_target = true;
+                    break;
+                }
+                (at_rev, at_seq) = (r.revision, r.seq);
+                if r.revision != open_rev {
+                    batch.append(&mut open);
+                    batch_rev = open_rev;
+                    open_rev = r.revision;
+                }
+                open.push(r.change);
+            }
+            if !full || past_target {
+                break;
+            }
+            if batch.len() >= page as usize {
+                self.apply_committed(writer, batch_rev, std::mem::take(&mut batch))?;
+            }
+        }
+        batch.append(&mut open);
         let reached = if batch.is_empty() {
             // Revisions with no change (an empty batch) leave no log row.
             self.set_revision(writer, target)

@@ -154,9 +154,17 @@ async fn a_follower_catches_up_to_the_writer_in_one_patch() {
         )
         .await
         .unwrap();
-    let follower = Engine::open(store.clone(), Options::default())
-        .await
-        .unwrap();
+    // Small pages, so catching up reads several and applies the complete revisions
+    // of each before reading on (a revision may straddle pages).
+    let follower = Engine::open(
+        store.clone(),
+        Options {
+            catch_up_page: 2,
+            ..Options::default()
+        },
+    )
+    .await
+    .unwrap();
     let mut x: u64 = 0x2545_F491_4F6C_DD1D;
     let mut next = |n: u64| {
         x ^= x << 13;
