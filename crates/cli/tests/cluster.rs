@@ -27,6 +27,8 @@ use support::*;
 
 const T: &str = "/v1/tenants/acme";
 
+const NODE_FLAGS: &[&str] = &["--revision-wait-ms", "15000"];
+
 /// Nodes on one database, the first one's operator token, and the tenant `acme` (GoTo
 /// profile) created through the first node.
 struct Cluster {
@@ -40,11 +42,14 @@ impl Cluster {
     async fn start(n: usize) -> Cluster {
         let db = PgDatabase::new().await;
         let url = db.url();
-        let first = Server::start(&url, &[]).await;
+        // These tests assert that no answer is stale, not how fast a node catches up
+        // (benchmarks measure that): a generous wait keeps a loaded machine from turning
+        // a slow catch-up into a 503.
+        let first = Server::start(&url, NODE_FLAGS).await;
         let op = first.operator_token().expect("a fresh database mints one");
         let mut nodes = vec![first];
         for _ in 1..n {
-            nodes.push(Server::start(&url, &[]).await);
+            nodes.push(Server::start(&url, NODE_FLAGS).await);
         }
         let c = Cluster {
             nodes,
@@ -444,4 +449,32 @@ async fn a_revision_not_reached_waits_the_configured_time_then_answers_503() {
     q["at_least_revision"] = json!(rev(&created));
     let ok = op.post(&format!("{T}/check"), q, 200).await;
     assert!(rev(&ok) >= rev(&created));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_created_on_one_node_answers_at_once_on_another() {
+    let db = PgDatabase::new().await;
+    // A follower that polls rarely: only the request itself can find the new tenant.
+    let flags = ["--follow-poll-ms", "600000"];
+    let a = Server::start(&db.url(), &flags).await;
+    let op = a.operator_token().unwrap();
+    let b = Server::start(&db.url(), &flags).await;
+    for k in 0..20 {
+        let id = format!("t{k}");
+        a.api(&op)
+            .post(
+                "/v1/tenants",
+                json!({"id": id, "profile": "goto-contact-center"}),
+                201,
+            )
+            .await;
+        // The very next request on the other node, before any notification is due.
+        b.api(&op).get(&format!("/v1/tenants/{id}/roles")).await;
+    }
+    // An unknown tenant is still 404.
+    let (status, _) = b
+        .api(&op)
+        .call(Method::GET, "/v1/tenants/nope/roles", None)
+        .await;
+    assert_eq!(status, 404);
 }

@@ -152,7 +152,10 @@ impl Engine {
     }
 
     /// Loads a tenant another node created (unless this node loaded it meanwhile).
-    async fn adopt(&self, record: rolecall_store::TenantRecord) -> EngineResult<Arc<Tenant>> {
+    pub(crate) async fn adopt(
+        &self,
+        record: rolecall_store::TenantRecord,
+    ) -> EngineResult<Arc<Tenant>> {
         let id = record.id.clone();
         let tenant = Arc::new(Tenant::load(self.shared().clone(), record).await?);
         Ok(self.insert_tenant(id, tenant))

@@ -150,14 +150,26 @@ impl Engine {
 
     /// The tenant `actor` may use: the operator any, a tenant user only its own
     /// (another tenant is reported as unknown, so existence does not leak).
-    pub fn tenant_for(&self, actor: &Actor, id: &str) -> EngineResult<Arc<Tenant>> {
+    ///
+    /// A tenant this node has not loaded yet — created through another node moments
+    /// ago, before this node's follower adopted it — is looked up in the store and
+    /// adopted, so no node answers 404 for a tenant whose creation was acknowledged.
+    pub async fn tenant_for(&self, actor: &Actor, id: &str) -> EngineResult<Arc<Tenant>> {
         valid_id(id, "tenant")?;
         if let Some(own) = actor.tenant()
             && own != id
         {
             return Err(EngineError::NotFound(format!("unknown tenant `{id}`")));
         }
-        self.tenant(id)
+        match self.tenant(id) {
+            Ok(t) => Ok(t),
+            Err(EngineError::NotFound(why)) => match self.store().get_tenant(id).await {
+                Ok(Some(record)) => self.adopt(record).await,
+                Ok(None) => Err(EngineError::NotFound(why)),
+                Err(e) => Err(e.into()),
+            },
+            Err(e) => Err(e),
+        }
     }
 
     /// Creates a tenant (operator or system only) with its audit entry, and loads it.

@@ -146,7 +146,7 @@ pub async fn list(
     ApiPath(tenant): ApiPath<String>,
     ApiQuery(q): ApiQuery<AssignmentQuery>,
 ) -> ApiResult<Json<AssignmentList>> {
-    let t = tenant_for(&s, &caller, &tenant)?;
+    let t = tenant_for(&s, &caller, &tenant).await?;
     let cur = t
         .read(super::consistency(q.consistency, q.at_least_revision)?)
         .await?;
@@ -191,7 +191,7 @@ pub async fn get_one(
     caller: Caller,
     ApiPath((tenant, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<AssignmentView>> {
-    let t = tenant_for(&s, &caller, &tenant)?;
+    let t = tenant_for(&s, &caller, &tenant).await?;
     valid_id(&id, "assignment")?;
     let cur = t.current();
     let a = cur
@@ -221,7 +221,7 @@ pub async fn delete(
     caller: Caller,
     ApiPath((tenant, id)): ApiPath<(String, String)>,
 ) -> ApiResult<(StatusCode, Json<WriteResponse>)> {
-    tenant_for(&s, &caller, &tenant)?;
+    tenant_for(&s, &caller, &tenant).await?;
     valid_id(&id, "assignment")?;
     write(&s, &caller, &tenant, &DeleteAssignment(id)).await
 }

@@ -126,7 +126,7 @@ pub async fn list(
     ApiPath(tenant): ApiPath<String>,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Response> {
-    let t = tenant_for(&s, &caller, &tenant)?;
+    let t = tenant_for(&s, &caller, &tenant).await?;
     let view = t.current();
     let reader = Reader::new(&view.snapshot, &caller.0, "audit.read", t.now())?;
     let format = q.format.as_deref().unwrap_or("json");
@@ -254,7 +254,7 @@ pub async fn verify(
     caller: Caller,
     ApiPath(tenant): ApiPath<String>,
 ) -> ApiResult<Json<AuditVerify>> {
-    let t = tenant_for(&s, &caller, &tenant)?;
+    let t = tenant_for(&s, &caller, &tenant).await?;
     // Verifying the chain reads every entry: the whole trail's reader only.
     authorize(
         &t.current().snapshot,

@@ -133,7 +133,7 @@ pub async fn create(
     ApiPath(tenant): ApiPath<String>,
     ApiJson(b): ApiJson<CreateCredential>,
 ) -> ApiResult<(StatusCode, Json<MintedCredential>)> {
-    let t = tenant_for(&s, &caller, &tenant)?;
+    let t = tenant_for(&s, &caller, &tenant).await?;
     let spec = CredentialSpec {
         name: b.name,
         abilities: b.abilities.into_iter().map(Into::into).collect(),
@@ -158,7 +158,7 @@ pub async fn list(
     caller: Caller,
     ApiPath(tenant): ApiPath<String>,
 ) -> ApiResult<Json<CredentialList>> {
-    let t = tenant_for(&s, &caller, &tenant)?;
+    let t = tenant_for(&s, &caller, &tenant).await?;
     let credentials = s
         .engine
         .list_credentials(&caller.0, &t)
@@ -176,7 +176,7 @@ pub async fn revoke(
     caller: Caller,
     ApiPath((tenant, id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let t = tenant_for(&s, &caller, &tenant)?;
+    let t = tenant_for(&s, &caller, &tenant).await?;
     s.engine.revoke_credential(&caller.0, &t, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

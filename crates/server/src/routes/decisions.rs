@@ -231,7 +231,7 @@ async fn decide(
     body: CheckRequest,
     explain: bool,
 ) -> ApiResult<Json<CheckResponse>> {
-    let t = tenant_for(s, caller, tenant)?;
+    let t = tenant_for(s, caller, tenant).await?;
     let q = question(&body)?;
     let (a, revision) = t
         .decide(
@@ -264,7 +264,7 @@ pub async fn check_batch(
     ApiPath(tenant): ApiPath<String>,
     ApiJson(body): ApiJson<BatchRequest>,
 ) -> ApiResult<Json<BatchResponse>> {
-    let t = tenant_for(&s, &caller, &tenant)?;
+    let t = tenant_for(&s, &caller, &tenant).await?;
     let questions = body
         .checks
         .iter()
@@ -309,7 +309,7 @@ pub async fn permissions(
     ApiPath((tenant, user)): ApiPath<(String, String)>,
     ApiQuery(q): ApiQuery<PermissionsQuery>,
 ) -> ApiResult<Json<Permissions>> {
-    let t = tenant_for(&s, &caller, &tenant)?;
+    let t = tenant_for(&s, &caller, &tenant).await?;
     valid_id(&user, "user")?;
     let p = t
         .permissions(

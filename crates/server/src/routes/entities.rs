@@ -158,7 +158,7 @@ async fn list(
     kind: EntityKind,
     q: ReadQuery,
 ) -> ApiResult<Json<EntityList>> {
-    let t = tenant_for(&s, &caller, &tenant)?;
+    let t = tenant_for(&s, &caller, &tenant).await?;
     let cur = t.read(q.consistency()?).await?;
     let (tid, ty) = kind.type_in(&cur.profile)?;
     let reader = Reader::new(&cur.snapshot, &caller.0, kind.read_op(), t.now())?;
@@ -189,7 +189,7 @@ async fn get(
     id: String,
     q: ReadQuery,
 ) -> ApiResult<Json<EntityView>> {
-    let t = tenant_for(&s, &caller, &tenant)?;
+    let t = tenant_for(&s, &caller, &tenant).await?;
     valid_id(&id, "entity")?;
     let cur = t.read(q.consistency()?).await?;
     let (tid, ty) = kind.type_in(&cur.profile)?;
@@ -219,7 +219,7 @@ async fn upsert(
     path_id: Option<String>,
     body: EntityBody,
 ) -> ApiResult<(StatusCode, Json<WriteResponse>)> {
-    tenant_for(&s, &caller, &tenant)?;
+    tenant_for(&s, &caller, &tenant).await?;
     let id = match (&path_id, &body.id) {
         (Some(p), Some(b)) if p != b => {
             return Err(ApiError::bad_request(format!(

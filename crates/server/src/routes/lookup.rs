@@ -153,7 +153,7 @@ pub async fn subjects(
     ApiPath(tenant): ApiPath<String>,
     ApiJson(b): ApiJson<SubjectsRequest>,
 ) -> ApiResult<Json<LookupResponse>> {
-    let t = tenant_for(&s, &caller, &tenant)?;
+    let t = tenant_for(&s, &caller, &tenant).await?;
     let found = t
         .who_can(
             &caller.0,
@@ -175,7 +175,7 @@ pub async fn resources(
     ApiPath(tenant): ApiPath<String>,
     ApiJson(b): ApiJson<ResourcesRequest>,
 ) -> ApiResult<Json<LookupResponse>> {
-    let t = tenant_for(&s, &caller, &tenant)?;
+    let t = tenant_for(&s, &caller, &tenant).await?;
     let found = t
         .what_can(
             &caller.0,
@@ -206,7 +206,7 @@ pub async fn impact(
     ApiPath(tenant): ApiPath<String>,
     ApiJson(b): ApiJson<ImpactRequest>,
 ) -> ApiResult<Json<ImpactResponse>> {
-    let t = tenant_for(&s, &caller, &tenant)?;
+    let t = tenant_for(&s, &caller, &tenant).await?;
     let proposal = match (b.role, b.assignment, b.remove_assignment, b.settings) {
         (Some(r), None, None, None) => Proposal::Role(r.draft()?),
         (None, Some(a), None, None) => Proposal::Assignment(a.draft()),

@@ -109,8 +109,8 @@ pub fn consistency(mode: Option<ConsistencyMode>, at_least: Option<u64>) -> ApiR
 }
 
 /// The tenant `caller` may use (another tenant is reported as unknown).
-pub fn tenant_for(s: &AppState, caller: &Caller, tenant: &str) -> ApiResult<Arc<Tenant>> {
-    Ok(s.engine.tenant_for(&caller.0, tenant)?)
+pub async fn tenant_for(s: &AppState, caller: &Caller, tenant: &str) -> ApiResult<Arc<Tenant>> {
+    Ok(s.engine.tenant_for(&caller.0, tenant).await?)
 }
 
 /// Checks an id from a path or body.
@@ -155,7 +155,7 @@ pub async fn write(
     tenant: &str,
     cmd: &dyn Command,
 ) -> ApiResult<(StatusCode, Json<WriteResponse>)> {
-    let t = tenant_for(s, caller, tenant)?;
+    let t = tenant_for(s, caller, tenant).await?;
     let w = t.execute(&caller.0, cmd).await?;
     let status = if w.created {
         StatusCode::CREATED

@@ -103,7 +103,7 @@ pub async fn read(
     ApiPath(tenant): ApiPath<String>,
     ApiQuery(q): ApiQuery<RelationQuery>,
 ) -> ApiResult<Json<RelationList>> {
-    let t = tenant_for(&s, &caller, &tenant)?;
+    let t = tenant_for(&s, &caller, &tenant).await?;
     let (ty, id) = split_ref(&q.resource, "resource")?;
     let cur = t
         .read(super::consistency(q.consistency, q.at_least_revision)?)

@@ -216,7 +216,7 @@ pub async fn list(
     ApiPath(tenant): ApiPath<String>,
     ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> ApiResult<Json<RoleList>> {
-    let t = tenant_for(&s, &caller, &tenant)?;
+    let t = tenant_for(&s, &caller, &tenant).await?;
     let cur = t.read(q.consistency()?).await?;
     authorize(
         &cur.snapshot,
@@ -246,7 +246,7 @@ pub async fn get_one(
     ApiPath((tenant, role)): ApiPath<(String, String)>,
     ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> ApiResult<Json<RoleView>> {
-    let t = tenant_for(&s, &caller, &tenant)?;
+    let t = tenant_for(&s, &caller, &tenant).await?;
     valid_id(&role, "role")?;
     let cur = t.read(q.consistency()?).await?;
     authorize(
@@ -269,7 +269,7 @@ pub async fn create(
     ApiPath(tenant): ApiPath<String>,
     ApiJson(body): ApiJson<CreateRoleBody>,
 ) -> ApiResult<(StatusCode, Json<WriteResponse>)> {
-    tenant_for(&s, &caller, &tenant)?;
+    tenant_for(&s, &caller, &tenant).await?;
     valid_id(&body.id, "role")?;
     write(&s, &caller, &tenant, &CreateRole(body.draft()?)).await
 }
@@ -282,7 +282,7 @@ pub async fn update(
     ApiPath((tenant, role)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<UpdateRoleBody>,
 ) -> ApiResult<(StatusCode, Json<WriteResponse>)> {
-    tenant_for(&s, &caller, &tenant)?;
+    tenant_for(&s, &caller, &tenant).await?;
     valid_id(&role, "role")?;
     let cmd = UpdateRole {
         id: role,
@@ -303,7 +303,7 @@ pub async fn delete(
     caller: Caller,
     ApiPath((tenant, role)): ApiPath<(String, String)>,
 ) -> ApiResult<(StatusCode, Json<WriteResponse>)> {
-    tenant_for(&s, &caller, &tenant)?;
+    tenant_for(&s, &caller, &tenant).await?;
     valid_id(&role, "role")?;
     write(&s, &caller, &tenant, &DeleteRole(role)).await
 }

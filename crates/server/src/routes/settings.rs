@@ -58,7 +58,7 @@ pub async fn get_all(
     ApiPath(tenant): ApiPath<String>,
     ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> ApiResult<Json<SettingList>> {
-    let t = tenant_for(&s, &caller, &tenant)?;
+    let t = tenant_for(&s, &caller, &tenant).await?;
     let cur = t.read(q.consistency()?).await?;
     authorize(
         &cur.snapshot,

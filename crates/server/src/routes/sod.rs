@@ -93,7 +93,7 @@ pub async fn list(
     ApiPath(tenant): ApiPath<String>,
     ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> ApiResult<Json<SodRules>> {
-    let t = tenant_for(&s, &caller, &tenant)?;
+    let t = tenant_for(&s, &caller, &tenant).await?;
     let cur = t.read(q.consistency()?).await?;
     authorize(
         &cur.snapshot,
@@ -144,7 +144,7 @@ pub async fn violations(
     ApiPath(tenant): ApiPath<String>,
     ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> ApiResult<Json<Violations>> {
-    let t = tenant_for(&s, &caller, &tenant)?;
+    let t = tenant_for(&s, &caller, &tenant).await?;
     let cur = t.read(q.consistency()?).await?;
     let now = t.now();
     let reader = Reader::new(&cur.snapshot, &caller.0, "sod.read", now)?;

@@ -115,7 +115,7 @@ pub async fn get_one(
     ApiPath(tenant): ApiPath<String>,
     ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> ApiResult<Json<TenantInfo>> {
-    let t = tenant_for(&s, &caller, &tenant)?;
+    let t = tenant_for(&s, &caller, &tenant).await?;
     t.read(q.consistency()?).await?;
     Ok(Json(info(&t)))
 }
@@ -198,7 +198,7 @@ pub async fn catalog(
     ApiPath(tenant): ApiPath<String>,
     ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> ApiResult<Json<Catalog>> {
-    let t = tenant_for(&s, &caller, &tenant)?;
+    let t = tenant_for(&s, &caller, &tenant).await?;
     let cur = t.read(q.consistency()?).await?;
     authorize(
         &cur.snapshot,
@@ -309,7 +309,7 @@ pub async fn changes(
     ApiPath(tenant): ApiPath<String>,
     ApiQuery(q): ApiQuery<ChangesQuery>,
 ) -> ApiResult<Json<ChangeList>> {
-    let t = tenant_for(&s, &caller, &tenant)?;
+    let t = tenant_for(&s, &caller, &tenant).await?;
     authorize(
         &t.current().snapshot,
         &caller.0,

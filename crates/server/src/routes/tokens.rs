@@ -69,7 +69,7 @@ pub async fn create(
     ApiPath(tenant): ApiPath<String>,
     ApiJson(body): ApiJson<CreateToken>,
 ) -> ApiResult<(StatusCode, Json<MintedToken>)> {
-    let t = tenant_for(&s, &caller, &tenant)?;
+    let t = tenant_for(&s, &caller, &tenant).await?;
     let m = s
         .engine
         .mint_user_token(&caller.0, &t, &body.principal)
@@ -91,7 +91,7 @@ pub async fn list(
     caller: Caller,
     ApiPath(tenant): ApiPath<String>,
 ) -> ApiResult<Json<TokenList>> {
-    let t = tenant_for(&s, &caller, &tenant)?;
+    let t = tenant_for(&s, &caller, &tenant).await?;
     let tokens = s
         .engine
         .list_user_tokens(&caller.0, &t)
@@ -113,7 +113,7 @@ pub async fn revoke(
     caller: Caller,
     ApiPath((tenant, id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let t = tenant_for(&s, &caller, &tenant)?;
+    let t = tenant_for(&s, &caller, &tenant).await?;
     s.engine.revoke_user_token(&caller.0, &t, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

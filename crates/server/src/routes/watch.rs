@@ -134,7 +134,7 @@ pub async fn watch_tenant(
     ApiQuery(q): ApiQuery<WatchQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let t = s.engine.tenant_for(&caller.actor, &tenant)?;
+    let t = s.engine.tenant_for(&caller.actor, &tenant).await?;
     may_read_changes(&t, &caller.actor)?;
     let cursor = match (q.cursor, last_event_id(&headers)?) {
         (Some(c), _) => Cursor::parse(&c, "cursor")?,
@@ -172,7 +172,7 @@ pub async fn watch_permissions(
     ApiQuery(q): ApiQuery<PermissionsWatchQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let t = s.engine.tenant_for(&caller.actor, &tenant)?;
+    let t = s.engine.tenant_for(&caller.actor, &tenant).await?;
     valid_id(&user, "user")?;
     let since = match (q.cursor, last_event_id(&headers)?) {
         (Some(c), _) => Some(revision_cursor(&c, "cursor")?),
@@ -382,6 +382,7 @@ impl Session {
         self.state
             .engine
             .tenant_for(&actor, &self.tenant.id)
+            .await
             .map_err(|e| reason(&e))?;
         Ok(actor)
     }
