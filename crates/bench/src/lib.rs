@@ -8,3 +8,12 @@ pub mod process;
 pub mod seed;
 pub mod stats;
 pub mod workload;
+
+/// The number after `name` in `args` (`_` separators allowed), else `default`.
+pub fn flag(args: &[String], name: &str, default: usize) -> usize {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(default)
+}

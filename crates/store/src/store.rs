@@ -308,24 +308,8 @@ where
         after: u64,
         limit: u32,
     ) -> Result<Vec<ChangeRecord>, StoreError> {
-        // `seq` is an INTEGER: 32 bits on PostgreSQL.
-        let rows: Vec<(i64, i64, String, String, i64)> = sqlx::query_as(
-            "SELECT revision, CAST(seq AS BIGINT), change, actor, at FROM changes \
-             WHERE tenant = $1 AND revision > $2 ORDER BY revision, seq LIMIT $3",
-        )
-        .bind(tenant)
-        .bind(clamp(after))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        if rows.is_empty() {
-            self.revision(tenant).await?;
-        }
-        rows.into_iter()
-            .map(|(revision, seq, change, actor, at)| {
-                codec::change_record(revision, seq, &change, actor, at)
-            })
-            .collect()
+        // After the whole revision `after`: no sequence is greater than `u32::MAX`.
+        self.changes_after(tenant, after, u32::MAX, limit).await
     }
 
     async fn changes_after(
@@ -336,7 +320,8 @@ where
         limit: u32,
     ) -> Result<Vec<ChangeRecord>, StoreError> {
         // The row-value comparison `(revision, seq) > ($2, $3)` spelled out, so that
-        // both dialects seek the primary key (tenant, revision, seq).
+        // both dialects seek the primary key (tenant, revision, seq). `seq` is an
+        // INTEGER: 32 bits on PostgreSQL.
         let rows: Vec<(i64, i64, String, String, i64)> = sqlx::query_as(
             "SELECT revision, CAST(seq AS BIGINT), change, actor, at FROM changes \
              WHERE tenant = $1 AND revision >= $2 AND (revision > $2 OR seq > $3) \

@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rolecall_bench::app::{SEEDED_AT, mint, post, seed_app_tenant};
+use rolecall_bench::flag;
 use rolecall_bench::process::{Server, start_server};
 use rolecall_bench::stats::summarize;
 use rolecall_core::change::Tuple;
@@ -29,14 +30,6 @@ use rolecall_store::{Change, Store};
 use sqlx::Connection as _;
 
 type Result<T> = std::result::Result<T, String>;
-
-fn flag(args: &[String], name: &str, default: usize) -> usize {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
 
 /// The benchmark's own database on the server `admin_url` names, dropped at the end.
 struct Database {

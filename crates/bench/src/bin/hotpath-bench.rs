@@ -16,20 +16,13 @@ use std::time::Instant;
 use rand::prelude::*;
 use rand_chacha::ChaCha8Rng;
 use rolecall_bench::app::{SEEDED_AT, SOD_RULES, mint, post, seed_app_tenant};
+use rolecall_bench::flag;
 use rolecall_bench::process::start_server;
 use rolecall_bench::stats::summarize;
 use rolecall_core::state::{Assignment, Scope};
 use rolecall_store::{Change, Store};
 
 type Result<T> = std::result::Result<T, String>;
-
-fn flag(args: &[String], name: &str, default: usize) -> usize {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
 
 async fn seed(store: &dyn Store, users: usize, history: usize) -> Result<()> {
     let (role, mut rng) = seed_app_tenant(store, users).await?;
