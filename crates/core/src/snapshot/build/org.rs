@@ -65,12 +65,19 @@ pub(super) fn number_org_units(
         types_of,
     };
     let n = orgs.ids.len();
+    // One walk up the parent links, linear however deep the tree: a unit whose parents
+    // never end (on a cycle, or under one) is reported and counts as a root.
+    let walk = crate::graph::depths(n, |e| tree.parent(e as u32).map(|q| q as usize));
     let mut cyclic = vec![false; n];
     for e in 0..n as u32 {
-        if tree.is_own_ancestor(b, e)
-            && let Some(c) = cyclic.get_mut(e as usize)
-        {
-            *c = true;
+        if walk.depth.get(e as usize).copied().flatten().is_none() {
+            b.err(
+                tree.path_of(e),
+                format!("org unit `{}` is its own ancestor", tree.id(e)),
+            );
+            if let Some(c) = cyclic.get_mut(e as usize) {
+                *c = true;
+            }
         }
         tree.check_parent_kind(b, e);
     }
@@ -117,25 +124,6 @@ impl OrgTree<'_> {
             .zip(self.types_of)
             .position(|(x, t)| *t == Some(ORG_UNIT) && x.id == id);
         StatePath::Entity(i.unwrap_or(0), Some("parent".into()))
-    }
-
-    /// Whether following parents from `e` comes back to `e` (or never ends); reported.
-    fn is_own_ancestor(&self, b: &mut Builder, e: u32) -> bool {
-        let n = self.orgs.ids.len();
-        let mut cur = e;
-        let mut steps = 0;
-        while let Some(q) = self.parent(cur) {
-            steps += 1;
-            if q == e || steps > n {
-                b.err(
-                    self.path_of(e),
-                    format!("org unit `{}` is its own ancestor", self.id(e)),
-                );
-                return true;
-            }
-            cur = q;
-        }
-        false
     }
 
     /// Reports a unit whose parent's kind its kind does not allow, or that has no
