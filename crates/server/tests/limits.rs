@@ -17,13 +17,18 @@ mod support;
 use serde_json::{Value, json};
 use support::{TestServer, assert_error};
 
-const HEAD: &str = "[profile]\nid = \"deep\"\nname = \"Deep\"\n\n[[section]]\nid = \"s\"\nname = \"S\"\n\n";
+const HEAD: &str =
+    "[profile]\nid = \"deep\"\nname = \"Deep\"\n\n[[section]]\nid = \"s\"\nname = \"S\"\n\n";
 
 /// A profile whose privileges nest `depth` deep, with a role holding the top.
 fn privilege_chain(depth: usize) -> String {
     let mut t = HEAD.to_owned();
     for i in 1..=depth {
-        let parent = if i == 1 { "s".to_owned() } else { format!("p{}", i - 1) };
+        let parent = if i == 1 {
+            "s".to_owned()
+        } else {
+            format!("p{}", i - 1)
+        };
         t.push_str(&format!(
             "[[privilege]]\nid = \"p{i}\"\nname = \"Privilege {i}\"\nparent = \"{parent}\"\ndescription = \"A privilege {i} levels down the tree, to make the profile as large as the one reported.\"\n"
         ));
@@ -65,8 +70,11 @@ fn nesting(catalog: &Value) -> usize {
 #[tokio::test]
 async fn a_3000_deep_privilege_tree_is_refused_at_creation_and_the_server_keeps_serving() {
     let s = TestServer::start().await;
-    s.op_post("/v1/tenants", json!({"id": "other", "profile": "horizon-contact"}))
-        .await;
+    s.op_post(
+        "/v1/tenants",
+        json!({"id": "other", "profile": "horizon-contact"}),
+    )
+    .await;
     // The reported profile: ~3,000 nested privileges, accepted before, whose catalog
     // then overflowed the stack and aborted the process.
     let text = privilege_chain(3_000);
@@ -107,7 +115,8 @@ async fn a_60_deep_privilege_tree_loads_and_serves_its_catalog() {
     c.expect(200);
     assert_eq!(nesting(&c.body), 60);
     // And decides through the whole tree: holding the top holds the deepest.
-    s.op_post("/v1/tenants/deep/users", json!({"id": "alice"})).await;
+    s.op_post("/v1/tenants/deep/users", json!({"id": "alice"}))
+        .await;
     s.op_post(
         "/v1/tenants/deep/assignments",
         json!({"principal": "alice", "role": "top"}),
@@ -168,10 +177,15 @@ async fn context_tenant(s: &TestServer) {
         "{HEAD}[[privilege]]\nid = \"listen\"\nparent = \"s\"\n[[role]]\nid = \"agent\"\ngrants = {{ listen = true }}\n\
          [[action]]\nid = \"listen\"\nresource = \"tenant\"\nsensitive = true\nrequires = 'has(\"listen\") and context.channel == \"voice\"'\n"
     );
-    s.post("/v1/tenants", &s.op, json!({"id": "t", "profile_text": text}))
-        .await
-        .expect(201);
-    s.op_post("/v1/tenants/t/users", json!({"id": "alice"})).await;
+    s.post(
+        "/v1/tenants",
+        &s.op,
+        json!({"id": "t", "profile_text": text}),
+    )
+    .await
+    .expect(201);
+    s.op_post("/v1/tenants/t/users", json!({"id": "alice"}))
+        .await;
     s.op_post(
         "/v1/tenants/t/assignments",
         json!({"principal": "alice", "role": "agent"}),
@@ -193,7 +207,13 @@ async fn audit_len(s: &TestServer) -> usize {
 async fn an_oversize_context_is_refused_naming_the_key_and_nothing_is_written() {
     let s = TestServer::start().await;
     context_tenant(&s).await;
-    let ok = s.post("/v1/tenants/t/check", &s.op, check(json!({"channel": "voice"}))).await;
+    let ok = s
+        .post(
+            "/v1/tenants/t/check",
+            &s.op,
+            check(json!({"channel": "voice"})),
+        )
+        .await;
     ok.expect(200);
     assert_eq!(ok.body["allowed"], true, "{}", ok.text);
     let audited = audit_len(&s).await;
@@ -212,7 +232,11 @@ async fn an_oversize_context_is_refused_naming_the_key_and_nothing_is_written() 
             &r,
             400,
             Some("bad_request"),
-            &["context value `note`", "1,000,000 bytes", "the limit is 4 KiB per value"],
+            &[
+                "context value `note`",
+                "1,000,000 bytes",
+                "the limit is 4 KiB per value",
+            ],
         );
     }
     // Keys and values together over 16 KiB.
@@ -222,7 +246,11 @@ async fn an_oversize_context_is_refused_naming_the_key_and_nothing_is_written() 
         many.insert(format!("k{i}"), json!("y".repeat(4_000)));
     }
     let r = s
-        .post("/v1/tenants/t/check", &s.op, check(Value::Object(many.clone())))
+        .post(
+            "/v1/tenants/t/check",
+            &s.op,
+            check(Value::Object(many.clone())),
+        )
         .await;
     assert_error(
         &r,
@@ -267,15 +295,33 @@ async fn the_limits_are_settings_of_the_deployment() {
     // A profile over its text limit, and one over its term limit.
     let text = privilege_chain(30);
     let r = s
-        .post("/v1/tenants", &s.op, json!({"id": "big", "profile_text": text}))
+        .post(
+            "/v1/tenants",
+            &s.op,
+            json!({"id": "big", "profile_text": text}),
+        )
         .await;
-    assert_error(&r, 422, Some("invalid"), &["profile_text:1:1:", "the limit is 2,000 bytes"]);
+    assert_error(
+        &r,
+        422,
+        Some("invalid"),
+        &["profile_text:1:1:", "the limit is 2,000 bytes"],
+    );
     let text = format!(
         "{HEAD}[[privilege]]\nid = \"p\"\nparent = \"s\"\n[[action]]\nid = \"a\"\nresource = \"tenant\"\nrequires = 'has(\"p\") or has(\"p\") or has(\"p\")'\n"
     );
     let r = s
-        .post("/v1/tenants", &s.op, json!({"id": "terms", "profile_text": text}))
+        .post(
+            "/v1/tenants",
+            &s.op,
+            json!({"id": "terms", "profile_text": text}),
+        )
         .await;
     let at = format!("profile_text:{}", pos_of(&text, "has(\"p\")'"));
-    assert_error(&r, 422, Some("invalid"), &[&at, "expression has more than 3 terms"]);
+    assert_error(
+        &r,
+        422,
+        Some("invalid"),
+        &[&at, "expression has more than 3 terms"],
+    );
 }
