@@ -382,6 +382,17 @@ fn counts_beyond_their_limits_are_refused_at_the_first_item_past_the_limit() {
         &pos_of(&text, "[\"L0\""),
         "privilege `p` has 65 levels; the limit is 64",
     );
+    // Values of an enum attribute.
+    let values: Vec<String> = (0..1_025).map(|i| format!("\"v{i}\"")).collect();
+    let text = format!(
+        "{HEAD}[[resource_type]]\nid = \"call\"\n[resource_type.attributes]\nchannel = {{ type = \"string\", values = [{}] }}\n",
+        values.join(", ")
+    );
+    assert_refused(
+        load_profile("enum.toml", &text),
+        &pos_of(&text, "{ type"),
+        "attribute `channel` has 1,025 values; the limit is 1,024",
+    );
     // Bits of the catalog: 200 privileges of 64 levels = 12,800 bits.
     let levels: Vec<String> = (0..64).map(|i| format!("\"L{i}\"")).collect();
     let mut text = HEAD.to_owned();

@@ -3,6 +3,7 @@
 
 use super::ast::{Ast, Name, Operand, PathAst, Root, Span};
 use super::lexer::{Tok, lex};
+use crate::profile::limits::MAX_PATH_STEPS;
 
 /// A syntax error with the span (relative to the expression text) where it was found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -297,6 +298,19 @@ impl Parser {
             match self.peek().clone() {
                 (Tok::Ident(text), span) => {
                     self.bump();
+                    if segments.len() == MAX_PATH_STEPS {
+                        return Err(ParseError {
+                            message: format!(
+                                "path longer than {MAX_PATH_STEPS} steps after `{}`",
+                                match root {
+                                    Root::Principal => "principal",
+                                    Root::Resource => "resource",
+                                    Root::Context => "context",
+                                }
+                            ),
+                            span,
+                        });
+                    }
                     segments.push(Name { text, span });
                 }
                 _ => return self.err("a relation or attribute name after `.`"),
@@ -351,6 +365,16 @@ mod tests {
         // Refused where the limit is crossed: the 1,000th `has` (the `or` chain is a term).
         assert_eq!(e.span.start, 999 * r#"has("A") or "#.len());
         assert!(parse(&long).is_ok());
+    }
+
+    #[test]
+    fn paths_are_limited() {
+        let ok = format!("principal{} == principal", ".groups".repeat(MAX_PATH_STEPS));
+        assert!(parse(&ok).is_ok());
+        let long = format!("principal{} == principal", ".groups".repeat(10_000));
+        let e = parse(&long).unwrap_err();
+        assert_eq!(e.message, "path longer than 16 steps after `principal`");
+        assert_eq!(e.span.start, "principal".len() + 16 * ".groups".len() + 1);
     }
 
     #[test]

@@ -32,6 +32,11 @@ pub const MAX_SETTINGS: usize = 1_024;
 pub const MAX_TYPES: usize = 256;
 /// Most relations, and most attributes, of one resource type.
 pub const MAX_TYPE_FIELDS: usize = 256;
+/// Most values of an enum attribute (a string attribute with `values`).
+pub const MAX_ENUM_VALUES: usize = 1_024;
+/// Most relation or attribute names after `principal`, `resource` or `context` in one
+/// path of an expression (each is a step at every check).
+pub const MAX_PATH_STEPS: usize = 16;
 /// Most entries of each list of rules: appointments, delegation ceilings, invariants,
 /// separation-of-duty rules.
 pub const MAX_RULES: usize = 1_024;

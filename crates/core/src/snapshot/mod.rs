@@ -148,11 +148,13 @@ impl Snapshot {
 
     /// Whether role `from` is, or includes transitively, one of `targets`.
     pub(crate) fn includes_any(&self, from: u32, targets: &[u32]) -> bool {
-        !targets.is_empty()
-            && self
-                .roles_within([from])
-                .iter()
-                .any(|r| targets.contains(r))
+        if targets.is_empty() {
+            return false;
+        }
+        let targets: rustc_hash::FxHashSet<u32> = targets.iter().copied().collect();
+        self.roles_within([from])
+            .iter()
+            .any(|r| targets.contains(r))
     }
 
     /// For every role, whether it is or includes transitively role `r`: one walk up the

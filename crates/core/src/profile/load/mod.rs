@@ -159,6 +159,20 @@ impl Loader<'_> {
         );
         for t in &raw.resource_type {
             let t = t.get_ref();
+            for (name, a) in &t.attributes {
+                let n = a.get_ref().values.as_ref().map_or(0, Vec::len);
+                if n > MAX_ENUM_VALUES {
+                    self.err(
+                        &a.span(),
+                        format!(
+                            "attribute `{}` has {} values; the limit is {}",
+                            name.get_ref(),
+                            thousands(n),
+                            thousands(MAX_ENUM_VALUES)
+                        ),
+                    );
+                }
+            }
             for (n, what) in [
                 (t.relations.len(), "relations"),
                 (t.attributes.len(), "attributes"),
