@@ -63,6 +63,7 @@ pub(super) fn number_org_units(
         orgs,
         state,
         types_of,
+        places: std::cell::OnceCell::new(),
     };
     let n = orgs.ids.len();
     // One walk up the parent links, linear however deep the tree: a unit whose parents
@@ -91,6 +92,8 @@ struct OrgTree<'a> {
     orgs: &'a EntityTable,
     state: &'a TenantState,
     types_of: &'a [Option<TypeId>],
+    /// Each org unit's index in the state, found once when the first problem is.
+    places: std::cell::OnceCell<rustc_hash::FxHashMap<&'a str, usize>>,
 }
 
 impl OrgTree<'_> {
@@ -116,13 +119,16 @@ impl OrgTree<'_> {
 
     /// Where errors about unit `e` point: its `parent` in the state.
     fn path_of(&self, e: u32) -> StatePath {
-        let id = self.id(e);
-        let i = self
-            .state
-            .entities
-            .iter()
-            .zip(self.types_of)
-            .position(|(x, t)| *t == Some(ORG_UNIT) && x.id == id);
+        let places = self.places.get_or_init(|| {
+            let mut m = rustc_hash::FxHashMap::default();
+            for (i, (x, t)) in self.state.entities.iter().zip(self.types_of).enumerate() {
+                if *t == Some(ORG_UNIT) {
+                    m.entry(x.id.as_str()).or_insert(i);
+                }
+            }
+            m
+        });
+        let i = places.get(self.id(e)).copied();
         StatePath::Entity(i.unwrap_or(0), Some("parent".into()))
     }
 
