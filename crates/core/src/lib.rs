@@ -8,6 +8,7 @@
 pub mod change;
 pub mod decision;
 pub mod expr;
+pub(crate) mod graph;
 pub mod mem;
 pub mod pairs;
 pub mod profile;
@@ -20,7 +21,7 @@ pub mod world;
 pub use change::{Change, Object, Tuple};
 pub use decision::{Context, Decision, EvalError, Request};
 pub use mem::MemState;
-pub use profile::{Profile, load_profile};
+pub use profile::{Limits, Profile, load_profile, load_profile_with};
 pub use snapshot::{ResolvedRequest, Snapshot};
 pub use span::{Diagnostic, Diagnostics, Location};
 pub use state::{Assignment, Entity, Scope, StateError, StatePath, TenantState};

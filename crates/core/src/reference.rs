@@ -6,6 +6,7 @@
 use crate::decision::{Decision, EvalError, Request};
 use crate::expr::ast::CmpOp;
 use crate::expr::resolved::{Expr, Lit, Need, Path, Start, Term};
+use crate::profile::limits::MAX_PRIVILEGE_DEPTH;
 use crate::profile::{
     GrantValue, ORG_UNIT, Parent, PrivId, PrivKind, Profile, QUEUE, RoleDef, TENANT, TypeId, USER,
     Value, resolve_role,
@@ -279,52 +280,68 @@ impl Ref<'_> {
         self.p.included(parent, &held, q)
     }
 
-    /// Whether role `id` holds privilege `q` at `need`: granted directly, included by
-    /// its parent privilege as held, or held by an included role.
+    /// Role `id` and every role it includes, transitively: an iterative walk that
+    /// visits each role once, however long the chain of inclusions.
+    fn roles_within(&self, id: &str) -> Vec<RoleDef> {
+        let mut seen: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        let mut stack = vec![id.to_owned()];
+        let mut out = Vec::new();
+        while let Some(r) = stack.pop() {
+            if !seen.insert(r.clone()) {
+                continue;
+            }
+            if let Some(def) = self.role(&r) {
+                stack.extend(def.includes.iter().cloned());
+                out.push(def);
+            }
+        }
+        out
+    }
+
+    /// Whether role `id` holds privilege `q` at `need`: granted directly to it or to a
+    /// role it includes, or included by its parent privilege as the role holds that.
+    /// `depth` counts the parent privileges walked up, which the loader keeps within
+    /// [`MAX_PRIVILEGE_DEPTH`].
     fn role_holds(&self, id: &str, q: PrivId, need: Need, depth: usize) -> bool {
-        if depth > 64 {
+        if depth > MAX_PRIVILEGE_DEPTH {
             return false;
         }
-        let Some(role) = self.role(id) else {
+        let roles = self.roles_within(id);
+        if roles.is_empty() {
             return false;
-        };
-        if role
-            .direct_grants(self.p)
-            .iter()
-            .any(|(x, v)| *x == q && self.satisfies(q, v, need))
-        {
+        }
+        if roles.iter().any(|r| {
+            r.direct_grants(self.p)
+                .iter()
+                .any(|(x, v)| *x == q && self.satisfies(q, v, need))
+        }) {
             return true;
         }
-        if self
-            .given_by_parent(id, q, depth)
+        self.given_by_parent(id, q, depth)
             .is_some_and(|v| self.satisfies(q, &v, need))
-        {
-            return true;
-        }
-        role.includes
-            .iter()
-            .any(|inc| self.role_holds(inc, q, need, depth + 1))
     }
 
     /// The highest value of number privilege `q` role `id` holds.
     fn role_value(&self, id: &str, q: PrivId, depth: usize) -> Option<i64> {
-        if depth > 64 {
+        if depth > MAX_PRIVILEGE_DEPTH {
             return None;
         }
-        let role = self.role(id)?;
+        let roles = self.roles_within(id);
+        if roles.is_empty() {
+            return None;
+        }
         let mut best: Option<i64> = None;
-        for (x, v) in role.direct_grants(self.p) {
-            if x == q
-                && let GrantValue::Number(n) = v
-            {
-                best = best.max(Some(n));
+        for role in &roles {
+            for (x, v) in role.direct_grants(self.p) {
+                if x == q
+                    && let GrantValue::Number(n) = v
+                {
+                    best = best.max(Some(n));
+                }
             }
         }
         if let Some(GrantValue::Number(n)) = self.given_by_parent(id, q, depth) {
             best = best.max(Some(n));
-        }
-        for inc in &role.includes {
-            best = best.max(self.role_value(inc, q, depth + 1));
         }
         best
     }

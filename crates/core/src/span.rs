@@ -10,21 +10,37 @@ pub struct Source<'a> {
     pub name: &'a str,
     /// The whole text.
     pub text: &'a str,
+    /// Where each line starts, found once when the first position is asked for, so
+    /// that locating many problems in a large text stays linear.
+    line_starts: std::cell::OnceCell<Vec<usize>>,
 }
 
 impl<'a> Source<'a> {
     /// A source named `name` holding `text`.
     pub fn new(name: &'a str, text: &'a str) -> Self {
-        Self { name, text }
+        Self {
+            name,
+            text,
+            line_starts: std::cell::OnceCell::new(),
+        }
     }
 
     /// The 1-based line and column of byte `offset` (clamped to the text).
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let before = self.text.get(..offset).unwrap_or("");
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        // The last line starting at or before `offset`.
+        let line = starts.partition_point(|&s| s <= offset).max(1);
+        let line_start = starts.get(line - 1).copied().unwrap_or(0);
+        let column = self
+            .text
+            .get(line_start..offset)
+            .map_or(0, |s| s.chars().count())
+            + 1;
         (line, column)
     }
 

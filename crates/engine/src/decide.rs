@@ -63,6 +63,38 @@ pub struct Answers {
     pub revision: u64,
 }
 
+/// Refuses a context larger than the options allow: a value longer than
+/// `max_context_value_bytes`, or keys and values together over `max_context_bytes`
+/// (an integer counts 8 bytes, a bool 1). Checked before anything is read or written.
+pub fn check_context(context: &Context, options: &crate::Options) -> EngineResult<()> {
+    use rolecall_core::profile::Value;
+    use rolecall_core::profile::limits::{bytes_label, thousands};
+    let mut total = 0usize;
+    for (key, value) in context {
+        let size = match value {
+            Value::Str(s) => s.len(),
+            Value::Int(_) => 8,
+            Value::Bool(_) => 1,
+        };
+        let shown: String = key.chars().take(60).collect();
+        if size > options.max_context_value_bytes {
+            return Err(EngineError::BadRequest(format!(
+                "context value `{shown}` is {} bytes; the limit is {} per value",
+                thousands(size),
+                bytes_label(options.max_context_value_bytes)
+            )));
+        }
+        total = total.saturating_add(key.len()).saturating_add(size);
+        if total > options.max_context_bytes {
+            return Err(EngineError::BadRequest(format!(
+                "context exceeds the limit of {} for all keys and values together at key `{shown}`",
+                bytes_label(options.max_context_bytes)
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Resolution errors are the caller's mistake; evaluation errors are denials.
 pub fn is_request_error(e: &EvalError) -> bool {
     matches!(
@@ -117,6 +149,7 @@ impl Tenant {
         at_least: impl Into<crate::Consistency>,
         explain: bool,
     ) -> EngineResult<(Answer, u64)> {
+        check_context(&q.context, self.options())?;
         let view = self.read(at_least).await?;
         let now = self.now();
         may_act_for(&view.snapshot, actor, &q.principal, now)?;
@@ -162,6 +195,12 @@ impl Tenant {
                 "{} checks in one batch; the limit is {limit}",
                 questions.len()
             )));
+        }
+        for (i, q) in questions.iter().enumerate() {
+            check_context(&q.context, self.options()).map_err(|e| match e {
+                EngineError::BadRequest(m) => EngineError::BadRequest(format!("check {i}: {m}")),
+                other => other,
+            })?;
         }
         let view = self.read(at_least).await?;
         let now = self.now();

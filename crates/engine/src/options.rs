@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use rolecall_core::Limits;
+
 /// Limits and timings of an [`crate::Engine`].
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -20,10 +22,23 @@ pub struct Options {
     /// Change-log rows read per page while catching up with other nodes; past a page,
     /// the complete revisions read so far are applied before reading on.
     pub catch_up_page: u32,
+    /// Most bytes of a check's context: every key and value together (an integer counts
+    /// 8 bytes, a bool 1). A larger one is refused before anything is decided.
+    pub max_context_bytes: usize,
+    /// Most bytes of one context value (a string's length).
+    pub max_context_value_bytes: usize,
+    /// Most bytes of a new tenant's profile text (the request body limit applies
+    /// first to text sent over HTTP).
+    pub max_profile_bytes: usize,
+    /// Most terms in one expression of a new tenant's profile.
+    pub max_expression_terms: usize,
+    /// Most terms in all the expressions of a new tenant's profile together.
+    pub max_profile_terms: usize,
 }
 
 impl Default for Options {
     fn default() -> Self {
+        let profile = Limits::default();
         Self {
             revision_wait: Duration::from_secs(2),
             batch_limit: 1000,
@@ -31,6 +46,24 @@ impl Default for Options {
             checkpoint_every: 500,
             follow_poll: Duration::from_secs(1),
             catch_up_page: 50_000,
+            max_context_bytes: 16 * 1024,
+            max_context_value_bytes: 4 * 1024,
+            max_profile_bytes: profile.max_profile_bytes,
+            max_expression_terms: profile.max_expression_terms,
+            max_profile_terms: profile.max_profile_terms,
+        }
+    }
+}
+
+impl Options {
+    /// The limits a new tenant's profile is loaded within. (A stored tenant's profile,
+    /// admitted when it was created, is loaded within the structural limits only, so
+    /// that lowering these never keeps a tenant from starting.)
+    pub fn profile_limits(&self) -> Limits {
+        Limits {
+            max_profile_bytes: self.max_profile_bytes,
+            max_expression_terms: self.max_expression_terms,
+            max_profile_terms: self.max_profile_terms,
         }
     }
 }

@@ -184,7 +184,8 @@ impl Engine {
             ));
         }
         valid_id(&spec.id, "tenant")?;
-        let (profile_id, text, profile) = resolve_profile(&spec.profile)?;
+        let limits = self.shared.options.profile_limits();
+        let (profile_id, text, profile) = resolve_profile(&spec.profile, &limits)?;
         if self.tenant(&spec.id).is_ok() {
             return Err(EngineError::Exists(format!(
                 "tenant `{}` already exists",
@@ -303,7 +304,10 @@ impl Engine {
 }
 
 /// The id, text and loaded form of a tenant's profile.
-fn resolve_profile(source: &ProfileSource) -> EngineResult<(String, String, Profile)> {
+fn resolve_profile(
+    source: &ProfileSource,
+    limits: &rolecall_core::Limits,
+) -> EngineResult<(String, String, Profile)> {
     match source {
         ProfileSource::Shipped(p) => {
             let text = crate::profiles::shipped(p).ok_or_else(|| {
@@ -313,12 +317,12 @@ fn resolve_profile(source: &ProfileSource) -> EngineResult<(String, String, Prof
                     known.join(", ")
                 ))
             })?;
-            let profile = rolecall_core::load_profile(p, text)
-                .map_err(|_| EngineError::Invalid(format!("profile `{p}` does not load")))?;
+            let profile = rolecall_core::load_profile_with(p, text, limits)
+                .map_err(|e| EngineError::Invalid(format!("profile `{p}` does not load: {e}")))?;
             Ok((p.clone(), text.to_owned(), profile))
         }
         ProfileSource::Text(text) => {
-            let profile = rolecall_core::load_profile("profile_text", text)
+            let profile = rolecall_core::load_profile_with("profile_text", text, limits)
                 .map_err(|e| EngineError::Invalid(format!("profile_text does not load: {e}")))?;
             Ok((profile.id.clone(), text.clone(), profile))
         }

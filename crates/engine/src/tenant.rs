@@ -76,11 +76,15 @@ impl Writer {
 }
 
 impl Tenant {
-    /// Loads a tenant from the store and compiles it.
+    /// Loads a tenant from the store and compiles it. Its profile was admitted within
+    /// the deployment's limits when the tenant was created; it is loaded again within
+    /// the structural ones only (`Limits::unbounded`), so that lowering a tunable limit
+    /// never keeps a stored tenant from loading.
     pub(crate) async fn load(shared: Arc<Shared>, record: TenantRecord) -> EngineResult<Tenant> {
-        let profile = rolecall_core::load_profile(
+        let profile = rolecall_core::load_profile_with(
             &format!("{}.toml", record.profile_id),
             &record.profile_text,
+            &rolecall_core::Limits::unbounded(),
         )
         .map_err(|e| {
             EngineError::internal(format!(

@@ -25,10 +25,21 @@ pub struct Config {
     pub revision_wait: std::time::Duration,
     /// How often a node reads the change log when no notification woke it (PostgreSQL).
     pub follow_poll: std::time::Duration,
+    /// Most bytes of a check's context, keys and values together.
+    pub max_context_bytes: usize,
+    /// Most bytes of one context value.
+    pub max_context_value_bytes: usize,
+    /// Most bytes of a new tenant's profile text (`body_limit` applies first).
+    pub max_profile_bytes: usize,
+    /// Most terms in one expression of a new tenant's profile.
+    pub max_expression_terms: usize,
+    /// Most terms in all the expressions of a new tenant's profile.
+    pub max_profile_terms: usize,
 }
 
 impl Default for Config {
     fn default() -> Self {
+        let engine = rolecall_engine::Options::default();
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8470)),
             database_url: "sqlite://rolecall.db".into(),
@@ -36,8 +47,13 @@ impl Default for Config {
             demo: false,
             batch_limit: 1000,
             relation_batch_limit: 1000,
-            revision_wait: rolecall_engine::Options::default().revision_wait,
-            follow_poll: rolecall_engine::Options::default().follow_poll,
+            revision_wait: engine.revision_wait,
+            follow_poll: engine.follow_poll,
+            max_context_bytes: engine.max_context_bytes,
+            max_context_value_bytes: engine.max_context_value_bytes,
+            max_profile_bytes: engine.max_profile_bytes,
+            max_expression_terms: engine.max_expression_terms,
+            max_profile_terms: engine.max_profile_terms,
         }
     }
 }
@@ -50,6 +66,11 @@ impl Config {
             relation_batch_limit: self.relation_batch_limit,
             revision_wait: self.revision_wait,
             follow_poll: self.follow_poll,
+            max_context_bytes: self.max_context_bytes,
+            max_context_value_bytes: self.max_context_value_bytes,
+            max_profile_bytes: self.max_profile_bytes,
+            max_expression_terms: self.max_expression_terms,
+            max_profile_terms: self.max_profile_terms,
             ..rolecall_engine::Options::default()
         }
     }
@@ -71,6 +92,16 @@ pub struct FileConfig {
     pub revision_wait_ms: Option<u64>,
     /// See [`Config::follow_poll`], in milliseconds.
     pub follow_poll_ms: Option<u64>,
+    /// See [`Config::max_context_bytes`].
+    pub max_context_bytes: Option<usize>,
+    /// See [`Config::max_context_value_bytes`].
+    pub max_context_value_bytes: Option<usize>,
+    /// See [`Config::max_profile_bytes`].
+    pub max_profile_bytes: Option<usize>,
+    /// See [`Config::max_expression_terms`].
+    pub max_expression_terms: Option<usize>,
+    /// See [`Config::max_profile_terms`].
+    pub max_profile_terms: Option<usize>,
 }
 
 impl FileConfig {

@@ -33,8 +33,26 @@ pub struct Args {
     /// it (default 1000).
     #[arg(long, env = "ROLECALL_FOLLOW_POLL_MS")]
     follow_poll_ms: Option<u64>,
+    /// Most bytes of a check's context, keys and values together (default 16384).
+    #[arg(long, env = "ROLECALL_MAX_CONTEXT_BYTES")]
+    max_context_bytes: Option<usize>,
+    /// Most bytes of one context value (default 4096).
+    #[arg(long, env = "ROLECALL_MAX_CONTEXT_VALUE_BYTES")]
+    max_context_value_bytes: Option<usize>,
+    /// Most bytes of a new tenant's profile text (default 4194304; the body limit
+    /// applies first to text sent over HTTP).
+    #[arg(long, env = "ROLECALL_MAX_PROFILE_BYTES")]
+    max_profile_bytes: Option<usize>,
+    /// Most terms in one expression of a new tenant's profile (default 1000).
+    #[arg(long, env = "ROLECALL_MAX_EXPRESSION_TERMS")]
+    max_expression_terms: Option<usize>,
+    /// Most terms in all the expressions of a new tenant's profile (default 20000).
+    #[arg(long, env = "ROLECALL_MAX_PROFILE_TERMS")]
+    max_profile_terms: Option<usize>,
     /// A TOML file with `listen`, `database_url`, `body_limit`, `demo`,
-    /// `revision_wait_ms`, `follow_poll_ms`.
+    /// `revision_wait_ms`, `follow_poll_ms`, `max_context_bytes`,
+    /// `max_context_value_bytes`, `max_profile_bytes`, `max_expression_terms`,
+    /// `max_profile_terms`.
     #[arg(long, env = "ROLECALL_CONFIG")]
     config: Option<PathBuf>,
     /// Log as JSON lines.
@@ -65,6 +83,26 @@ fn config(a: Args) -> anyhow::Result<(Config, bool)> {
                 .follow_poll_ms
                 .or(file.follow_poll_ms)
                 .map_or(d.follow_poll, |ms| Duration::from_millis(ms.max(10))),
+            max_context_bytes: a
+                .max_context_bytes
+                .or(file.max_context_bytes)
+                .unwrap_or(d.max_context_bytes),
+            max_context_value_bytes: a
+                .max_context_value_bytes
+                .or(file.max_context_value_bytes)
+                .unwrap_or(d.max_context_value_bytes),
+            max_profile_bytes: a
+                .max_profile_bytes
+                .or(file.max_profile_bytes)
+                .unwrap_or(d.max_profile_bytes),
+            max_expression_terms: a
+                .max_expression_terms
+                .or(file.max_expression_terms)
+                .unwrap_or(d.max_expression_terms),
+            max_profile_terms: a
+                .max_profile_terms
+                .or(file.max_profile_terms)
+                .unwrap_or(d.max_profile_terms),
             ..d
         },
         a.log_json,

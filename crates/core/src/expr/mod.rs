@@ -7,4 +7,4 @@ mod lexer;
 mod parser;
 pub mod resolved;
 
-pub use parser::{ParseError, parse};
+pub use parser::{ParseError, parse, parse_limited};

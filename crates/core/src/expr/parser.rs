@@ -3,6 +3,7 @@
 
 use super::ast::{Ast, Name, Operand, PathAst, Root, Span};
 use super::lexer::{Tok, lex};
+use crate::profile::limits::MAX_PATH_STEPS;
 
 /// A syntax error with the span (relative to the expression text) where it was found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -14,13 +15,23 @@ pub struct ParseError {
     pub span: Span,
 }
 
-/// Parses a requirement expression.
+/// Parses a requirement expression of any number of terms.
 pub fn parse(text: &str) -> Result<Ast, ParseError> {
+    parse_limited(text, usize::MAX).map(|(ast, _)| ast)
+}
+
+/// Parses a requirement expression of at most `max_terms` terms: each `has(…)`,
+/// comparison, `in`, `shares(…)`, `setting(…)`, `true`/`false` and `not`, and each
+/// chain of `and` or of `or`. A longer one is refused where the limit is crossed,
+/// before the rest is parsed. Returns the expression and its number of terms.
+pub fn parse_limited(text: &str, max_terms: usize) -> Result<(Ast, usize), ParseError> {
     let toks = lex(text).map_err(|(message, span)| ParseError { message, span })?;
     let mut p = Parser {
         toks,
         pos: 0,
         depth: 0,
+        terms: 0,
+        max_terms,
     };
     let ast = p.expr()?;
     let (tok, span) = p.peek();
@@ -33,7 +44,7 @@ pub fn parse(text: &str) -> Result<Ast, ParseError> {
             span: span.clone(),
         });
     }
-    Ok(ast)
+    Ok((ast, p.terms))
 }
 
 /// Nesting deeper than this is refused rather than risking the stack.
@@ -43,6 +54,9 @@ struct Parser {
     toks: Vec<(Tok, Span)>,
     pos: usize,
     depth: usize,
+    /// Terms parsed so far.
+    terms: usize,
+    max_terms: usize,
 }
 
 static END: (Tok, Span) = (Tok::End, 0..0);
@@ -70,6 +84,21 @@ impl Parser {
         })
     }
 
+    /// Counts one more term, which starts at `span`.
+    fn term(&mut self, span: &Span) -> Result<(), ParseError> {
+        self.terms += 1;
+        if self.terms > self.max_terms {
+            return Err(ParseError {
+                message: format!(
+                    "expression has more than {} terms",
+                    crate::profile::limits::thousands(self.max_terms)
+                ),
+                span: span.clone(),
+            });
+        }
+        Ok(())
+    }
+
     fn expect(&mut self, want: &Tok, what: &str) -> Result<Span, ParseError> {
         if &self.peek().0 == want {
             Ok(self.bump().1)
@@ -95,7 +124,10 @@ impl Parser {
     fn or(&mut self) -> Result<Ast, ParseError> {
         let mut items = vec![self.and()?];
         while self.is_word("or") {
-            self.bump();
+            let (_, span) = self.bump();
+            if items.len() == 1 {
+                self.term(&span)?;
+            }
             items.push(self.and()?);
         }
         Ok(if items.len() == 1 {
@@ -108,7 +140,10 @@ impl Parser {
     fn and(&mut self) -> Result<Ast, ParseError> {
         let mut items = vec![self.unary()?];
         while self.is_word("and") {
-            self.bump();
+            let (_, span) = self.bump();
+            if items.len() == 1 {
+                self.term(&span)?;
+            }
             items.push(self.unary()?);
         }
         Ok(if items.len() == 1 {
@@ -121,6 +156,7 @@ impl Parser {
     fn unary(&mut self) -> Result<Ast, ParseError> {
         if self.is_word("not") {
             let (_, span) = self.bump();
+            self.term(&span)?;
             self.depth += 1;
             if self.depth > MAX_DEPTH {
                 return Err(ParseError {
@@ -147,6 +183,9 @@ impl Parser {
 
     fn primary(&mut self) -> Result<Ast, ParseError> {
         let (tok, span) = self.peek().clone();
+        if tok != Tok::LParen {
+            self.term(&span)?;
+        }
         match tok {
             Tok::LParen => {
                 self.bump();
@@ -259,6 +298,19 @@ impl Parser {
             match self.peek().clone() {
                 (Tok::Ident(text), span) => {
                     self.bump();
+                    if segments.len() == MAX_PATH_STEPS {
+                        return Err(ParseError {
+                            message: format!(
+                                "path longer than {MAX_PATH_STEPS} steps after `{}`",
+                                match root {
+                                    Root::Principal => "principal",
+                                    Root::Resource => "resource",
+                                    Root::Context => "context",
+                                }
+                            ),
+                            span,
+                        });
+                    }
                     segments.push(Name { text, span });
                 }
                 _ => return self.err("a relation or attribute name after `.`"),
@@ -298,6 +350,31 @@ mod tests {
         assert!(e.message.contains("`)`"), "{}", e.message);
         let e = parse(r#"principal.x = 3"#).unwrap_err();
         assert!(e.message.contains("=="), "{}", e.message);
+    }
+
+    #[test]
+    fn terms_are_counted_and_limited() {
+        // has, or-chain, has, and-chain, not, compare: 6 terms.
+        let text = r#"has("A") or not has("B") and resource.agent == principal"#;
+        assert_eq!(parse_limited(text, 6).unwrap().1, 6);
+        let e = parse_limited(text, 5).unwrap_err();
+        assert_eq!(e.message, "expression has more than 5 terms");
+        let long = vec![r#"has("A")"#; 100_000].join(" or ");
+        let e = parse_limited(&long, 1000).unwrap_err();
+        assert_eq!(e.message, "expression has more than 1,000 terms");
+        // Refused where the limit is crossed: the 1,000th `has` (the `or` chain is a term).
+        assert_eq!(e.span.start, 999 * r#"has("A") or "#.len());
+        assert!(parse(&long).is_ok());
+    }
+
+    #[test]
+    fn paths_are_limited() {
+        let ok = format!("principal{} == principal", ".groups".repeat(MAX_PATH_STEPS));
+        assert!(parse(&ok).is_ok());
+        let long = format!("principal{} == principal", ".groups".repeat(10_000));
+        let e = parse(&long).unwrap_err();
+        assert_eq!(e.message, "path longer than 16 steps after `principal`");
+        assert_eq!(e.span.start, "principal".len() + 16 * ".groups".len() + 1);
     }
 
     #[test]

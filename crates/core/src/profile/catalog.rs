@@ -35,7 +35,8 @@ pub struct CatalogSection {
     pub privileges: Vec<CatalogNode>,
 }
 
-fn node(p: &Profile, i: PrivId) -> Option<CatalogNode> {
+/// Privilege `i` without its children.
+fn leaf(p: &Profile, i: PrivId) -> Option<CatalogNode> {
     let x = p.privileges.get(i)?;
     let options = match &x.kind {
         PrivKind::Flag => Vec::new(),
@@ -55,48 +56,72 @@ fn node(p: &Profile, i: PrivId) -> Option<CatalogNode> {
         kind: x.kind.name(),
         options,
         description: x.description.clone(),
-        children: x.children.iter().filter_map(|c| node(p, *c)).collect(),
+        children: Vec::new(),
     })
 }
 
-/// The catalog tree of a profile.
+/// The catalog tree of a profile. Built bottom-up without recursion (the loader keeps
+/// the tree at most [`crate::profile::limits::MAX_PRIVILEGE_DEPTH`] deep, so that what
+/// walks the result, such as a serializer, recurses no deeper).
 pub fn catalog(p: &Profile) -> Vec<CatalogSection> {
-    p.sections
+    let mut built: Vec<Option<CatalogNode>> = vec![None; p.privileges.len()];
+    // Children before their parents: each node takes its children as they are done.
+    for q in p.parents_first().into_iter().rev() {
+        let Some(mut n) = leaf(p, q) else {
+            continue;
+        };
+        let kids = p
+            .privileges
+            .get(q)
+            .map_or(&[][..], |x| x.children.as_slice());
+        n.children = kids
+            .iter()
+            .filter_map(|c| built.get_mut(*c).and_then(Option::take))
+            .collect();
+        if let Some(slot) = built.get_mut(q) {
+            *slot = Some(n);
+        }
+    }
+    let mut sections: Vec<CatalogSection> = p
+        .sections
         .iter()
-        .enumerate()
-        .map(|(si, s)| CatalogSection {
+        .map(|s| CatalogSection {
             id: s.id.clone(),
             name: s.name.clone(),
-            privileges: p
-                .privileges
-                .iter()
-                .enumerate()
-                .filter(|(_, x)| x.parent == Parent::Section(si))
-                .filter_map(|(i, _)| node(p, i))
-                .collect(),
+            privileges: Vec::new(),
         })
-        .collect()
+        .collect();
+    for (i, x) in p.privileges.iter().enumerate() {
+        if let Parent::Section(si) = x.parent
+            && let Some(s) = sections.get_mut(si)
+            && let Some(n) = built.get_mut(i).and_then(Option::take)
+        {
+            s.privileges.push(n);
+        }
+    }
+    sections
 }
 
 /// The catalog as indented text, one privilege per line.
 pub fn render_catalog(p: &Profile) -> String {
-    fn walk(out: &mut String, n: &CatalogNode, depth: usize) {
-        let options = match n.kind {
-            "levels" => format!("  [{}]", n.options.join(" < ")),
-            "choice" => format!("  ({})", n.options.join(" | ")),
-            "number" => format!("  #{}", n.options.join("")),
-            _ => String::new(),
-        };
-        let marker = if n.children.is_empty() { "-" } else { "+" };
-        let _ = writeln!(
-            out,
-            "{}{marker} {}{options}  ‹{}›",
-            "  ".repeat(depth),
-            n.name,
-            n.id
-        );
-        for c in &n.children {
-            walk(out, c, depth + 1);
+    fn walk(out: &mut String, top: &CatalogNode) {
+        let mut stack = vec![(top, 1usize)];
+        while let Some((n, depth)) = stack.pop() {
+            let options = match n.kind {
+                "levels" => format!("  [{}]", n.options.join(" < ")),
+                "choice" => format!("  ({})", n.options.join(" | ")),
+                "number" => format!("  #{}", n.options.join("")),
+                _ => String::new(),
+            };
+            let marker = if n.children.is_empty() { "-" } else { "+" };
+            let _ = writeln!(
+                out,
+                "{}{marker} {}{options}  ‹{}›",
+                "  ".repeat(depth),
+                n.name,
+                n.id
+            );
+            stack.extend(n.children.iter().rev().map(|c| (c, depth + 1)));
         }
     }
     let mut out = String::new();
@@ -104,7 +129,7 @@ pub fn render_catalog(p: &Profile) -> String {
     for s in catalog(p) {
         let _ = writeln!(out, "\n{}", s.name);
         for n in &s.privileges {
-            walk(&mut out, n, 1);
+            walk(&mut out, n);
         }
     }
     let _ = writeln!(

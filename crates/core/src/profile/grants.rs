@@ -1,6 +1,8 @@
 //! Roles and their grants: the raw specification (names, as written in a profile,
 //! a world file or an API call) and its resolution against a profile.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde::{Deserialize, Serialize};
 
 use super::model::{PrivId, PrivKind, Profile};
@@ -102,25 +104,24 @@ impl RoleDef {
     /// defaults, overridden by its own grants (`Off` removes), plus every locked grant.
     pub fn direct_grants(&self, profile: &Profile) -> Grants {
         let rt = self.role_type.and_then(|t| profile.role_types.get(t));
-        let mut out: Vec<(PrivId, GrantValue)> = rt.map(|t| t.defaults.clone()).unwrap_or_default();
+        let mut out: BTreeMap<PrivId, GrantValue> = rt
+            .map(|t| t.defaults.iter().cloned().collect())
+            .unwrap_or_default();
         for (p, v) in &self.grants {
-            out.retain(|(q, _)| q != p);
-            out.push((*p, v.clone()));
+            out.insert(*p, v.clone());
         }
-        out.retain(|(_, v)| *v != GrantValue::Off);
+        out.retain(|_, v| *v != GrantValue::Off);
         let locked = rt
             .map(|t| t.locked.iter())
             .into_iter()
             .flatten()
             .chain(self.locked.iter());
         for (p, v) in locked {
-            match out.iter_mut().find(|(q, _)| q == p) {
-                Some((_, have)) => *have = have.merge(v),
-                None => out.push((*p, v.clone())),
-            }
+            out.entry(*p)
+                .and_modify(|have| *have = have.merge(v))
+                .or_insert_with(|| v.clone());
         }
-        out.sort_by_key(|(p, _)| *p);
-        out
+        out.into_iter().collect()
     }
 }
 
@@ -244,6 +245,7 @@ fn resolve_grant_list(
     problems: &mut Vec<RoleProblem>,
 ) -> Grants {
     let mut out: Grants = Vec::new();
+    let mut seen: BTreeSet<PrivId> = BTreeSet::new();
     for (i, (key, spec)) in items.iter().enumerate() {
         let Some(p) = profile.privilege(key) else {
             problems.push(RoleProblem {
@@ -252,7 +254,7 @@ fn resolve_grant_list(
             });
             continue;
         };
-        if out.iter().any(|(q, _)| *q == p) {
+        if !seen.insert(p) {
             problems.push(RoleProblem {
                 field: field(i),
                 message: format!("privilege `{key}` is granted twice"),
@@ -308,11 +310,12 @@ pub fn resolve_role(profile: &Profile, spec: &RoleSpec) -> Result<RoleDef, Vec<R
             });
         }
     }
-    // A locked privilege cannot be turned off.
+    // A locked privilege cannot be turned off (both lists are sorted by privilege).
     let type_locked = role_type
         .and_then(|t| profile.role_types.get(t))
         .map(|t| t.locked.clone())
         .unwrap_or_default();
+    let is_in = |g: &Grants, q: PrivId| g.binary_search_by_key(&q, |(x, _)| *x).is_ok();
     for (i, (key, value)) in spec.grants.iter().enumerate() {
         if *value != GrantSpec::Bool(false) {
             continue;
@@ -320,8 +323,8 @@ pub fn resolve_role(profile: &Profile, spec: &RoleSpec) -> Result<RoleDef, Vec<R
         let Some(q) = profile.privilege(key) else {
             continue;
         };
-        let locked_by_type = type_locked.iter().any(|(x, _)| *x == q);
-        let locked_by_role = locked.iter().any(|(x, _)| *x == q);
+        let locked_by_type = is_in(&type_locked, q);
+        let locked_by_role = is_in(&locked, q);
         if locked_by_type || locked_by_role {
             let why = match (locked_by_type, &spec.role_type) {
                 (true, Some(t)) => format!("for role type `{t}`"),

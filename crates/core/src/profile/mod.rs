@@ -4,6 +4,7 @@
 pub mod catalog;
 mod grants;
 pub mod invariants;
+pub mod limits;
 pub(crate) mod load;
 mod model;
 pub(crate) mod raw;
@@ -15,7 +16,8 @@ pub use grants::{
     GrantSpec, GrantValue, Grants, RoleDef, RoleField, RoleProblem, RoleSpec, resolve_grant,
     resolve_role,
 };
-pub use load::load_profile;
+pub use limits::Limits;
 pub use load::valid_id;
+pub use load::{load_profile, load_profile_with};
 
 pub use model::*;

@@ -688,6 +688,7 @@ pub struct Profile {
     pub separation_of_duty: Vec<SodRule>,
     pub(crate) priv_index: FxHashMap<String, PrivId>,
     pub(crate) action_index: FxHashMap<String, ActionId>,
+    pub(crate) role_index: FxHashMap<String, usize>,
 }
 
 impl Profile {
@@ -753,7 +754,7 @@ impl Profile {
 
     /// A role template by id.
     pub fn role(&self, id: &str) -> Option<&RoleDef> {
-        self.roles.iter().find(|r| r.id == id)
+        self.role_index.get(id).and_then(|&i| self.roles.get(i))
     }
 
     /// Relation `rel` of type `ty`.

@@ -125,10 +125,7 @@ impl Snapshot {
         let holds = self.users.get(appointer as usize).is_some_and(|u| {
             u.all.iter().any(|g| {
                 g.expires > req.now
-                    && self
-                        .roles
-                        .get(g.role as usize)
-                        .is_some_and(|r| r.closure.iter().any(|c| by.contains(c)))
+                    && self.includes_any(g.role, &by)
                     && match (&g.scope, req.scope) {
                         (ScopeC::Tenant, _) => true,
                         (ScopeC::Orgs(list), Scope::OrgUnits(_)) => {

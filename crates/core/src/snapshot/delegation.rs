@@ -26,13 +26,12 @@ impl Snapshot {
     pub fn role_given_set(&self, role: &str) -> Option<Vec<u64>> {
         let mut set = vec![0u64; self.layout.words];
         let mut stack = vec![*self.role_index.get(role)?];
-        let mut seen: Vec<u32> = Vec::new();
+        let mut seen: rustc_hash::FxHashSet<u32> = rustc_hash::FxHashSet::default();
         let p = &self.profile;
         while let Some(r) = stack.pop() {
-            if seen.contains(&r) {
+            if !seen.insert(r) {
                 continue;
             }
-            seen.push(r);
             let Some(rc) = self.roles.get(r as usize) else {
                 continue;
             };

@@ -125,4 +125,59 @@ impl Snapshot {
     pub fn interned_sets(&self) -> usize {
         self.sets.len() / self.layout.words.max(1)
     }
+
+    /// Every role the roles `starts` are or include, transitively: a walk over the
+    /// direct inclusions, linear in the roles reached (no closure is stored, which a
+    /// chain of `n` roles would make `n²` long).
+    pub(crate) fn roles_within(
+        &self,
+        starts: impl IntoIterator<Item = u32>,
+    ) -> rustc_hash::FxHashSet<u32> {
+        let mut seen = rustc_hash::FxHashSet::default();
+        let mut stack: Vec<u32> = starts.into_iter().collect();
+        while let Some(r) = stack.pop() {
+            if !seen.insert(r) {
+                continue;
+            }
+            if let Some(x) = self.roles.get(r as usize) {
+                stack.extend(x.includes.iter().copied());
+            }
+        }
+        seen
+    }
+
+    /// Whether role `from` is, or includes transitively, one of `targets`.
+    pub(crate) fn includes_any(&self, from: u32, targets: &[u32]) -> bool {
+        if targets.is_empty() {
+            return false;
+        }
+        let targets: rustc_hash::FxHashSet<u32> = targets.iter().copied().collect();
+        self.roles_within([from])
+            .iter()
+            .any(|r| targets.contains(r))
+    }
+
+    /// For every role, whether it is or includes transitively role `r`: one walk up the
+    /// inclusions, linear in the roles.
+    pub(crate) fn includers_of(&self, r: u32) -> Vec<bool> {
+        let n = self.roles.len();
+        let mut users_of: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for (i, x) in self.roles.iter().enumerate() {
+            for &j in x.includes.iter() {
+                if let Some(u) = users_of.get_mut(j as usize) {
+                    u.push(i as u32);
+                }
+            }
+        }
+        let mut out = vec![false; n];
+        let mut stack = vec![r];
+        while let Some(x) = stack.pop() {
+            match out.get_mut(x as usize) {
+                Some(o) if !*o => *o = true,
+                _ => continue,
+            }
+            stack.extend(users_of.get(x as usize).into_iter().flatten().copied());
+        }
+        out
+    }
 }

@@ -160,7 +160,7 @@ impl Snapshot {
         };
         let words = self.layout.words;
         let mut set = vec![0u64; words];
-        let mut roles: Vec<u32> = Vec::new();
+        let mut given: Vec<u32> = Vec::new();
         for g in grants.all.iter().filter(|g| g.expires > now) {
             let s = g.set as usize * words;
             for (w, x) in set
@@ -169,10 +169,13 @@ impl Snapshot {
             {
                 *w |= *x;
             }
-            if let Some(r) = self.roles.get(g.role as usize) {
-                roles.extend(r.closure.iter().copied());
-            }
+            given.push(g.role);
         }
+        let roles = if self.sod.iter().any(|r| !r.roles.is_empty()) {
+            self.roles_within(given)
+        } else {
+            rustc_hash::FxHashSet::default()
+        };
         for rule in &self.sod {
             let privs = rule.needs.iter().all(|(bit, _)| test_bit(&set, *bit));
             let has_roles = rule.roles.iter().all(|(r, _)| roles.contains(r));
@@ -197,15 +200,14 @@ impl Snapshot {
         let Some(&r) = self.role_index.get(role) else {
             return Vec::new();
         };
+        let includes_r = self.includers_of(r);
         self.users
             .iter()
             .enumerate()
             .filter(|(_, v)| {
-                v.all.iter().any(|g| {
-                    self.roles
-                        .get(g.role as usize)
-                        .is_some_and(|x| x.closure.contains(&r))
-                })
+                v.all
+                    .iter()
+                    .any(|g| includes_r.get(g.role as usize).copied().unwrap_or(false))
             })
             .filter_map(|(u, _)| self.entity_id(USER, u as u32))
             .collect()

@@ -133,8 +133,10 @@ pub(crate) struct RoleC {
     pub set: u32,
     /// Number privileges it holds, with their values.
     pub numbers: Vec<(PrivId, i64)>,
-    /// Ids of every role it includes, transitively, itself included.
-    pub closure: Vec<u32>,
+    /// The roles it includes directly (see [`crate::Snapshot::includes_any`] for the
+    /// transitive inclusion, walked when asked rather than stored: a chain of `n`
+    /// roles would store `n²` ids).
+    pub includes: Box<[u32]>,
 }
 
 /// One of a user's assignments, compiled.

@@ -7,6 +7,9 @@ id = "company"
 [[org_unit_kind]]
 id = "office"
 parents = ["company"]
+[[org_unit_kind]]
+id = "team"                          # a kind listing itself nests (teams in teams)
+parents = ["office", "team"]
 
 [[setting]]
 id = "unassigned_login"

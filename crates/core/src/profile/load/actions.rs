@@ -8,6 +8,7 @@ use toml::Spanned;
 
 use super::Loader;
 use crate::expr;
+use crate::profile::limits::thousands;
 use crate::profile::model::{
     Action, Appointment, Governance, MANAGEMENT_OPS, ORG_UNIT, Obligation, OpObjects, Profile,
     ScopeKind, TENANT, TypeId, management_op,
@@ -31,8 +32,24 @@ impl Loader<'_> {
         resource: TypeId,
     ) -> Option<crate::expr::resolved::Expr> {
         let base = string_content_start(self.src.text, &text.span());
-        let ast = match expr::parse(text.get_ref()) {
-            Ok(a) => a,
+        let ast = match expr::parse_limited(text.get_ref(), self.limits.max_expression_terms) {
+            Ok((a, terms)) => {
+                self.terms += terms;
+                if self.terms > self.limits.max_profile_terms {
+                    self.err(
+                        &text.span(),
+                        format!(
+                            "the profile's expressions have more than {} terms together",
+                            thousands(self.limits.max_profile_terms)
+                        ),
+                    );
+                    // Reported once: the expressions after this one are not counted.
+                    self.terms = 0;
+                    self.limits.max_profile_terms = usize::MAX;
+                    return None;
+                }
+                a
+            }
             Err(e) => {
                 self.err(&((base + e.span.start)..(base + e.span.end)), e.message);
                 return None;

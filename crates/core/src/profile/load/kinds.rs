@@ -159,31 +159,22 @@ impl Loader<'_> {
     }
 }
 
-/// The transitive closure of the direct implications (choices are few), each sorted.
+/// The transitive closure of the direct implications, each sorted: a walk from each
+/// choice (at most [`crate::profile::limits::MAX_OPTIONS`]), linear in the implications.
 fn close_implications(direct: &[Vec<usize>]) -> Vec<Vec<usize>> {
-    let mut implies = direct.to_vec();
-    loop {
-        let mut changed = false;
-        for i in 0..implies.len() {
-            let reach: Vec<usize> = implies.get(i).cloned().unwrap_or_default();
-            for r in reach {
-                let more: Vec<usize> = direct.get(r).cloned().unwrap_or_default();
-                if let Some(set) = implies.get_mut(i) {
-                    for m in more {
-                        if !set.contains(&m) {
-                            set.push(m);
-                            changed = true;
-                        }
-                    }
+    let n = direct.len();
+    (0..n)
+        .map(|i| {
+            let mut seen = vec![false; n];
+            let mut stack = vec![i];
+            while let Some(c) = stack.pop() {
+                match seen.get_mut(c) {
+                    Some(s) if !*s => *s = true,
+                    _ => continue,
                 }
+                stack.extend(direct.get(c).into_iter().flatten().copied());
             }
-        }
-        if !changed {
-            break;
-        }
-    }
-    for set in &mut implies {
-        set.sort_unstable();
-    }
-    implies
+            (0..n).filter(|&c| seen.get(c) == Some(&true)).collect()
+        })
+        .collect()
 }

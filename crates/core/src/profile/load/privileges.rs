@@ -6,6 +6,7 @@ use rustc_hash::FxHashMap;
 use toml::Spanned;
 
 use super::Loader;
+use crate::profile::limits::MAX_PRIVILEGE_DEPTH;
 use crate::profile::model::{Parent, PrivId, PrivKind, Privilege, Section};
 use crate::profile::raw::{RawPrivilege, RawSection};
 
@@ -60,8 +61,8 @@ impl Loader<'_> {
             });
         }
         link_children(&mut out);
+        self.check_tree(&out, raw);
         for (i, rp) in raw.iter().enumerate() {
-            self.check_ancestry(&out, i, rp.get_ref());
             self.check_may_have_children(&out, i, rp.get_ref());
             self.check_restriction(&out, i, rp.get_ref());
         }
@@ -149,20 +150,38 @@ impl Loader<'_> {
         }
     }
 
-    /// Reports privilege `i` when following parents from it comes back to it.
-    fn check_ancestry(&mut self, out: &[Privilege], i: PrivId, rp: &RawPrivilege) {
-        let mut cur = i;
-        let mut steps = 0;
-        while let Some(Parent::Privilege(q)) = out.get(cur).map(|p| p.parent) {
-            steps += 1;
-            if q == i || steps > out.len() {
+    /// Reports every privilege that is its own ancestor, and every privilege one level
+    /// deeper than [`MAX_PRIVILEGE_DEPTH`] (once per subtree that is too deep). One
+    /// linear walk, however deep the tree.
+    fn check_tree(&mut self, out: &[Privilege], raw: &[Spanned<RawPrivilege>]) {
+        let parent = |i: PrivId| match out.get(i).map(|p| p.parent) {
+            Some(Parent::Privilege(q)) => Some(q),
+            _ => None,
+        };
+        let walk = crate::graph::depths(out.len(), parent);
+        for (i, rp) in raw.iter().enumerate() {
+            let rp = rp.get_ref();
+            if walk.on_cycle.get(i).copied().unwrap_or(false) {
                 self.err(
                     &rp.id.span(),
                     format!("privilege `{}` is its own ancestor", rp.id.get_ref()),
                 );
-                break;
+            } else if walk.depth.get(i).copied().flatten() == Some(MAX_PRIVILEGE_DEPTH + 1) {
+                let id = |q: PrivId| out.get(q).map_or("?", |p| p.id.as_str());
+                let mut chain = vec![i];
+                while let Some(q) = chain.last().and_then(|&c| parent(c)) {
+                    chain.push(q);
+                }
+                let top = chain.last().map_or("?", |&q| id(q));
+                let under = parent(i).map_or("?", id);
+                self.err(
+                    &rp.id.span(),
+                    format!(
+                        "privilege tree deeper than {MAX_PRIVILEGE_DEPTH} levels (`{top}` > … > `{under}` > `{}`)",
+                        rp.id.get_ref()
+                    ),
+                );
             }
-            cur = q;
         }
     }
 

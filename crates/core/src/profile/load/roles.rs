@@ -2,6 +2,7 @@
 //! role types with their cap (which their locked and default grants must stay
 //! within), and role templates, whose `includes` may not form a cycle.
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use toml::Spanned;
 
 use super::Loader;
@@ -14,6 +15,7 @@ impl Loader<'_> {
     /// sorted by privilege.
     fn grants(&mut self, p: &Profile, raw: &RawGrants) -> Grants {
         let mut out: Grants = Vec::new();
+        let mut seen: FxHashSet<PrivId> = FxHashSet::default();
         for (key, value) in raw {
             let Some(q) = p.privilege(key.get_ref()) else {
                 self.err(
@@ -22,7 +24,7 @@ impl Loader<'_> {
                 );
                 continue;
             };
-            if out.iter().any(|(x, _)| *x == q) {
+            if !seen.insert(q) {
                 self.err(
                     &key.span(),
                     format!("privilege `{}` is listed twice", key.get_ref()),
@@ -45,10 +47,19 @@ impl Loader<'_> {
         raw: &[Spanned<RawRoleType>],
     ) -> Vec<RoleType> {
         self.unique(raw.iter().map(|r| &r.get_ref().id), "role type");
+        // Each section's top privileges, for caps that name sections.
+        let mut tops: Vec<Vec<PrivId>> = vec![Vec::new(); p.sections.len()];
+        for (q, x) in p.privileges.iter().enumerate() {
+            if let Parent::Section(si) = x.parent
+                && let Some(t) = tops.get_mut(si)
+            {
+                t.push(q);
+            }
+        }
         let mut out = Vec::new();
         for rt in raw {
             let rt = rt.get_ref();
-            let cap = rt.cap.as_ref().map(|cap| self.cap(p, cap));
+            let cap = rt.cap.as_ref().map(|cap| self.cap(p, cap, &tops));
             let locked = self.grants(p, &rt.locked);
             let defaults = self.grants(p, &rt.defaults);
             if let Some(cap) = &cap {
@@ -67,7 +78,7 @@ impl Loader<'_> {
 
     /// A cap names privileges (each with its subtree) or whole sections; returns the
     /// privileges named and the top privileges of the sections named.
-    fn cap(&mut self, p: &Profile, cap: &[Spanned<String>]) -> Vec<PrivId> {
+    fn cap(&mut self, p: &Profile, cap: &[Spanned<String>], tops: &[Vec<PrivId>]) -> Vec<PrivId> {
         let mut out = Vec::new();
         for c in cap {
             if let Some(q) = p.privilege(c.get_ref()) {
@@ -77,13 +88,7 @@ impl Loader<'_> {
                 .iter()
                 .position(|s| &s.id == c.get_ref() || &s.name == c.get_ref())
             {
-                out.extend(
-                    p.privileges
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, x)| x.parent == Parent::Section(si))
-                        .map(|(i, _)| i),
-                );
+                out.extend(tops.get(si).into_iter().flatten().copied());
             } else {
                 self.err(
                     &c.span(),
@@ -103,10 +108,15 @@ impl Loader<'_> {
         locked: &Grants,
         defaults: &Grants,
     ) {
-        let allowed: Vec<PrivId> = cap.iter().flat_map(|c| p.subtree(*c)).collect();
+        let mut allowed = vec![false; p.privileges.len()];
+        for q in cap.iter().flat_map(|c| p.subtree(*c)) {
+            if let Some(a) = allowed.get_mut(q) {
+                *a = true;
+            }
+        }
         for (raw_map, grants) in [(&rt.locked, locked), (&rt.defaults, defaults)] {
             for (q, v) in grants {
-                if *v != GrantValue::Off && !allowed.contains(q) {
+                if *v != GrantValue::Off && !allowed.get(*q).copied().unwrap_or(false) {
                     let name = p.privileges.get(*q).map_or("?", |x| x.name.as_str());
                     let span = raw_map
                         .keys()
@@ -128,7 +138,12 @@ impl Loader<'_> {
     /// inclusion may not come back to a template.
     pub(super) fn roles(&mut self, p: &Profile, raw: &[Spanned<RawRole>]) -> Vec<RoleDef> {
         self.unique(raw.iter().map(|r| &r.get_ref().id), "role");
+        let mut index: FxHashMap<&str, usize> = FxHashMap::default();
+        for (i, r) in raw.iter().enumerate() {
+            index.entry(r.get_ref().id.get_ref().as_str()).or_insert(i);
+        }
         let mut out = Vec::new();
+        let mut adj: Vec<Vec<usize>> = Vec::with_capacity(raw.len());
         for r in raw {
             let r = r.get_ref();
             match resolve_role(p, &r.spec()) {
@@ -139,63 +154,55 @@ impl Loader<'_> {
                     }
                 }
             }
+            let mut edges = Vec::with_capacity(r.includes.len());
             for inc in &r.includes {
-                if !raw
-                    .iter()
-                    .any(|x| x.get_ref().id.get_ref() == inc.get_ref())
-                {
-                    self.err(
+                match index.get(inc.get_ref().as_str()) {
+                    Some(&j) => edges.push(j),
+                    None => self.err(
                         &inc.span(),
                         format!("unknown role `{}` in `includes`", inc.get_ref()),
-                    );
+                    ),
                 }
             }
+            adj.push(edges);
         }
-        self.check_inclusion_cycles(raw);
+        self.check_inclusion_cycles(raw, &adj);
         out
     }
 
-    /// Reports every template that includes itself through `includes`.
-    fn check_inclusion_cycles(&mut self, raw: &[Spanned<RawRole>]) {
-        for r in raw {
+    /// Reports every template that includes itself through `includes` (a role that
+    /// names itself is reported when resolved), with the cycle at the first template
+    /// of each. Linear in the number of templates and inclusions.
+    fn check_inclusion_cycles(&mut self, raw: &[Spanned<RawRole>], adj: &[Vec<usize>]) {
+        let comp = crate::graph::components(adj);
+        let on_cycle = crate::graph::on_cycles(adj, &comp);
+        let mut shown: FxHashSet<usize> = FxHashSet::default();
+        for (i, r) in raw.iter().enumerate() {
             let r = r.get_ref();
-            if includes_cycle(r.id.get_ref(), &|id| {
-                raw.iter()
-                    .find(|x| x.get_ref().id.get_ref() == id)
-                    .map(|x| {
-                        x.get_ref()
-                            .includes
-                            .iter()
-                            .map(|s| s.get_ref().clone())
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            }) {
-                self.err(
-                    &r.id.span(),
-                    format!(
-                        "role `{}` includes itself through `includes`",
-                        r.id.get_ref()
-                    ),
-                );
+            let own = adj.get(i).is_some_and(|e| e.contains(&i));
+            if own || !on_cycle.get(i).copied().unwrap_or(false) {
+                continue;
             }
+            let c = comp.get(i).copied().unwrap_or(usize::MAX);
+            let cycle = if shown.insert(c) {
+                let ids: Vec<String> = crate::graph::cycle_through(adj, &comp, i)
+                    .iter()
+                    .filter_map(|&j| {
+                        raw.get(j)
+                            .map(|x| format!("`{}`", x.get_ref().id.get_ref()))
+                    })
+                    .collect();
+                format!(" ({})", ids.join(" → "))
+            } else {
+                String::new()
+            };
+            self.err(
+                &r.id.span(),
+                format!(
+                    "role `{}` includes itself through `includes`{cycle}",
+                    r.id.get_ref()
+                ),
+            );
         }
     }
-}
-
-/// Whether following `includes` from `start` comes back to `start`.
-fn includes_cycle(start: &str, includes_of: &dyn Fn(&str) -> Vec<String>) -> bool {
-    let mut stack = includes_of(start);
-    let mut seen: Vec<String> = Vec::new();
-    while let Some(r) = stack.pop() {
-        if r == start {
-            return true;
-        }
-        if seen.contains(&r) {
-            continue;
-        }
-        stack.extend(includes_of(&r));
-        seen.push(r);
-    }
-    false
 }

@@ -63,14 +63,22 @@ pub(super) fn number_org_units(
         orgs,
         state,
         types_of,
+        places: std::cell::OnceCell::new(),
     };
     let n = orgs.ids.len();
+    // One walk up the parent links, linear however deep the tree: a unit whose parents
+    // never end (on a cycle, or under one) is reported and counts as a root.
+    let walk = crate::graph::depths(n, |e| tree.parent(e as u32).map(|q| q as usize));
     let mut cyclic = vec![false; n];
     for e in 0..n as u32 {
-        if tree.is_own_ancestor(b, e)
-            && let Some(c) = cyclic.get_mut(e as usize)
-        {
-            *c = true;
+        if walk.depth.get(e as usize).copied().flatten().is_none() {
+            b.err(
+                tree.path_of(e),
+                format!("org unit `{}` is its own ancestor", tree.id(e)),
+            );
+            if let Some(c) = cyclic.get_mut(e as usize) {
+                *c = true;
+            }
         }
         tree.check_parent_kind(b, e);
     }
@@ -84,6 +92,8 @@ struct OrgTree<'a> {
     orgs: &'a EntityTable,
     state: &'a TenantState,
     types_of: &'a [Option<TypeId>],
+    /// Each org unit's index in the state, found once when the first problem is.
+    places: std::cell::OnceCell<rustc_hash::FxHashMap<&'a str, usize>>,
 }
 
 impl OrgTree<'_> {
@@ -109,33 +119,17 @@ impl OrgTree<'_> {
 
     /// Where errors about unit `e` point: its `parent` in the state.
     fn path_of(&self, e: u32) -> StatePath {
-        let id = self.id(e);
-        let i = self
-            .state
-            .entities
-            .iter()
-            .zip(self.types_of)
-            .position(|(x, t)| *t == Some(ORG_UNIT) && x.id == id);
-        StatePath::Entity(i.unwrap_or(0), Some("parent".into()))
-    }
-
-    /// Whether following parents from `e` comes back to `e` (or never ends); reported.
-    fn is_own_ancestor(&self, b: &mut Builder, e: u32) -> bool {
-        let n = self.orgs.ids.len();
-        let mut cur = e;
-        let mut steps = 0;
-        while let Some(q) = self.parent(cur) {
-            steps += 1;
-            if q == e || steps > n {
-                b.err(
-                    self.path_of(e),
-                    format!("org unit `{}` is its own ancestor", self.id(e)),
-                );
-                return true;
+        let places = self.places.get_or_init(|| {
+            let mut m = rustc_hash::FxHashMap::default();
+            for (i, (x, t)) in self.state.entities.iter().zip(self.types_of).enumerate() {
+                if *t == Some(ORG_UNIT) {
+                    m.entry(x.id.as_str()).or_insert(i);
+                }
             }
-            cur = q;
-        }
-        false
+            m
+        });
+        let i = places.get(self.id(e)).copied();
+        StatePath::Entity(i.unwrap_or(0), Some("parent".into()))
     }
 
     /// Reports a unit whose parent's kind its kind does not allow, or that has no

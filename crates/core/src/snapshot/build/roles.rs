@@ -1,8 +1,10 @@
 //! Roles: the profile's templates, then the tenant's custom roles, each closed once
 //! (own grants, included roles, whole subtrees under a parent held at its top) into
-//! an interned bitset and checked against its role type's cap.
+//! an interned bitset and checked against its role type's cap. Linear in the roles
+//! and their inclusions: roles are closed in inclusion order, each from the closed
+//! sets of the roles it includes directly.
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{Builder, Interner};
 use crate::profile::{GrantValue, Profile, RoleDef, resolve_role};
@@ -13,6 +15,7 @@ use crate::state::{StatePath, TenantState};
 /// The role definitions: templates, then the state's custom roles, each checked.
 pub(super) fn role_defs(b: &mut Builder, p: &Profile, state: &TenantState) -> Vec<RoleDef> {
     let mut defs: Vec<RoleDef> = p.roles.clone();
+    let mut ids: FxHashSet<String> = defs.iter().map(|d| d.id.clone()).collect();
     for (i, spec) in state.roles.iter().enumerate() {
         if !crate::profile_id_ok(&spec.id) {
             b.err(
@@ -20,7 +23,7 @@ pub(super) fn role_defs(b: &mut Builder, p: &Profile, state: &TenantState) -> Ve
                 format!("invalid role id `{}`", spec.id),
             );
         }
-        if defs.iter().any(|d| d.id == spec.id) {
+        if ids.contains(&spec.id) {
             let what = if p.role(&spec.id).is_some() {
                 "a role template"
             } else {
@@ -33,7 +36,10 @@ pub(super) fn role_defs(b: &mut Builder, p: &Profile, state: &TenantState) -> Ve
             continue;
         }
         match resolve_role(p, spec) {
-            Ok(d) => defs.push(d),
+            Ok(d) => {
+                ids.insert(d.id.clone());
+                defs.push(d);
+            }
             Err(problems) => {
                 for pr in problems {
                     b.err(
@@ -63,16 +69,16 @@ pub(super) fn custom_role_path(state: &TenantState, id: &str) -> StatePath {
     }
 }
 
-/// A role's closed bitset, number values and included roles (itself first).
+/// A role's closed bitset and number values.
 #[derive(Clone)]
 struct ClosedRole {
     set: Vec<u64>,
     numbers: Vec<(usize, i64)>,
-    closure: Vec<u32>,
 }
 
-/// Closes every role, included roles first; a role on an inclusion cycle is reported
-/// and holds nothing.
+/// Closes every role, included roles first, each once from its own grants and the
+/// closed sets of the roles it includes directly (so a chain of `n` roles costs `n`
+/// closures, not `n²`); a role on an inclusion cycle is reported and holds nothing.
 pub(super) fn compile_roles(
     b: &mut Builder,
     p: &Profile,
@@ -85,31 +91,38 @@ pub(super) fn compile_roles(
     let incl = included_roles(b, &defs, index, path_of);
     let order = inclusion_order(b, &defs, &incl, path_of);
     let words = layout.words;
+    let masks: Vec<Option<Vec<u64>>> = (0..p.role_types.len())
+        .map(|t| cap_mask(p, layout, Some(t)))
+        .collect();
     let mut closed: Vec<Option<ClosedRole>> = vec![None; defs.len()];
     for &r in &order {
         let Some(d) = defs.get(r as usize) else {
             continue;
         };
         let included = incl.get(r as usize).map_or(&[][..], Vec::as_slice);
-        let role = close_role(p, layout, r, d, included, &closed);
-        check_cap(b, p, layout, d, &role.set, path_of);
+        let role = close_role(p, layout, d, included, &closed);
+        let mask = d
+            .role_type
+            .and_then(|t| masks.get(t))
+            .and_then(Option::as_ref);
+        check_cap(b, p, layout, d, &role.set, mask, path_of);
         if let Some(slot) = closed.get_mut(r as usize) {
             *slot = Some(role);
         }
     }
     defs.into_iter()
         .zip(closed)
-        .map(|(def, c)| {
+        .zip(incl)
+        .map(|((def, c), includes)| {
             let c = c.unwrap_or_else(|| ClosedRole {
                 set: vec![0u64; words],
                 numbers: Vec::new(),
-                closure: Vec::new(),
             });
             RoleC {
                 def,
                 set: interner.intern(&c.set),
                 numbers: c.numbers,
-                closure: c.closure,
+                includes: includes.into(),
             }
         })
         .collect()
@@ -185,23 +198,25 @@ fn inclusion_order(
     order
 }
 
-/// Role `r` closed: its own grants, then those of the roles it includes (already
-/// closed), then every subtree whose parent it holds at the top.
+/// Role `d` closed: its own grants, then the closed sets of the roles it includes,
+/// then the subtrees of its own grants. Included sets are closed already, and a union of
+/// closed sets is closed (each rule of parent inclusion, level order and choice
+/// implication follows from one privilege held), so only the subtrees of the role's own
+/// grants need walking.
 fn close_role(
     p: &Profile,
     layout: &Layout,
-    r: u32,
     d: &RoleDef,
     included: &[u32],
     closed: &[Option<ClosedRole>],
 ) -> ClosedRole {
     let mut set = vec![0u64; layout.words];
     let mut numbers: Vec<(usize, i64)> = Vec::new();
-    let mut closure = vec![r];
-    for (q, v) in d.direct_grants(p) {
-        layout.grant(p, q, &v, &mut set);
+    let direct = d.direct_grants(p);
+    for (q, v) in &direct {
+        layout.grant(p, *q, v, &mut set);
         if let GrantValue::Number(x) = v {
-            merge_number(&mut numbers, q, x);
+            merge_number(&mut numbers, *q, *x);
         }
     }
     for &j in included {
@@ -212,18 +227,44 @@ fn close_role(
             for &(q, x) in &c.numbers {
                 merge_number(&mut numbers, q, x);
             }
-            for x in &c.closure {
-                if !closure.contains(x) {
-                    closure.push(*x);
-                }
-            }
         }
     }
-    hold_subtrees_at_top(p, layout, &mut set, &mut numbers);
-    ClosedRole {
-        set,
-        numbers,
-        closure,
+    // The granted privileges no other granted privilege is an ancestor of: their
+    // subtrees are disjoint and cover every subtree granted.
+    let granted = |q: usize| direct.binary_search_by_key(&q, |(x, _)| *x).is_ok();
+    for (top, _) in direct.iter().filter(|(q, _)| !p.ancestors(*q).any(granted)) {
+        for q in p.subtree(*top) {
+            include_children(p, layout, q, &mut set, &mut numbers);
+        }
+    }
+    ClosedRole { set, numbers }
+}
+
+/// What privilege `q`, as `set` holds it, gives its children ([`Profile::included`]).
+fn include_children(
+    p: &Profile,
+    layout: &Layout,
+    q: usize,
+    set: &mut [u64],
+    numbers: &mut Vec<(usize, i64)>,
+) {
+    let Some(x) = p.privileges.get(q) else {
+        return;
+    };
+    if x.children.is_empty() {
+        return;
+    }
+    let Some(held) = layout.held(p, q, set) else {
+        return;
+    };
+    for &c in &x.children {
+        let Some(v) = p.included(q, &held, c) else {
+            continue;
+        };
+        layout.grant(p, c, &v, set);
+        if let GrantValue::Number(n) = v {
+            merge_number(numbers, c, n);
+        }
     }
 }
 
@@ -237,46 +278,31 @@ pub(crate) fn hold_subtrees_at_top(
     numbers: &mut Vec<(usize, i64)>,
 ) {
     for q in p.parents_first() {
-        let Some(x) = p.privileges.get(q) else {
-            continue;
-        };
-        if x.children.is_empty() {
-            continue;
-        }
-        let Some(held) = layout.held(p, q, set) else {
-            continue;
-        };
-        for &c in &x.children {
-            let Some(v) = p.included(q, &held, c) else {
-                continue;
-            };
-            layout.grant(p, c, &v, set);
-            if let GrantValue::Number(n) = v {
-                merge_number(numbers, c, n);
-            }
-        }
+        include_children(p, layout, q, set, numbers);
     }
 }
 
-/// Reports a role that would hold a privilege outside its role type's cap.
+/// Reports a role that would hold a privilege outside its role type's cap (`mask`,
+/// from [`cap_mask`]; `None`: no cap).
 fn check_cap(
     b: &mut Builder,
     p: &Profile,
     layout: &Layout,
     d: &RoleDef,
     set: &[u64],
+    mask: Option<&Vec<u64>>,
     path_of: &dyn Fn(&str) -> StatePath,
 ) {
-    let Some(rt) = d.role_type.and_then(|t| p.role_types.get(t)) else {
+    let (Some(rt), Some(mask)) = (d.role_type.and_then(|t| p.role_types.get(t)), mask) else {
         return;
     };
-    let Some(mask) = cap_mask(p, layout, d.role_type) else {
+    if set.iter().zip(mask).all(|(s, m)| s & !m == 0) {
         return;
-    };
+    }
     let outside = (0..p.privileges.len()).find(|&q| {
         layout
             .range(q)
-            .any(|bit| test_bit(set, bit) && !test_bit(&mask, bit))
+            .any(|bit| test_bit(set, bit) && !test_bit(mask, bit))
     });
     if let Some(q) = outside {
         let name = p.privileges.get(q).map_or("?", |x| x.name.as_str());
