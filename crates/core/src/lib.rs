@@ -15,6 +15,7 @@ pub mod reference;
 pub mod snapshot;
 pub mod span;
 pub mod state;
+pub mod text;
 pub mod world;
 
 pub use change::{Change, Object, Tuple};
@@ -24,6 +25,7 @@ pub use profile::{Profile, load_profile};
 pub use snapshot::{ResolvedRequest, Snapshot};
 pub use span::{Diagnostic, Diagnostics, Location};
 pub use state::{Assignment, Entity, Scope, StateError, StatePath, TenantState};
+pub use text::TextError;
 
 pub(crate) fn profile_id_ok(id: &str) -> bool {
     profile::valid_id(id)

@@ -172,6 +172,12 @@ impl Engine {
             ));
         }
         valid_id(&spec.id, "tenant")?;
+        if let Some(name) = &spec.name {
+            rolecall_core::text::check(name, rolecall_core::text::TextKind::Line, || {
+                "`name` of the tenant".to_owned()
+            })
+            .map_err(|e| EngineError::BadRequest(e.to_string()))?;
+        }
         let (profile_id, text, profile) = resolve_profile(&spec.profile)?;
         if self.tenant(&spec.id).is_ok() {
             return Err(EngineError::Exists(format!(
