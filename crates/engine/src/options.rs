@@ -20,6 +20,12 @@ pub struct Options {
     /// Change-log rows read per page while catching up with other nodes; past a page,
     /// the complete revisions read so far are applied before reading on.
     pub catch_up_page: u32,
+    /// How long a token hash the store did not know is remembered as unknown (zero: not
+    /// at all), so that the same unknown token presented again costs no store lookup.
+    /// A token minted through this engine is forgotten from it at once; one minted by
+    /// another process (`rolecall token create`, another node) is accepted here at the
+    /// latest this long after someone presented it before it existed.
+    pub negative_token_ttl: Duration,
 }
 
 impl Default for Options {
@@ -31,6 +37,7 @@ impl Default for Options {
             checkpoint_every: 500,
             follow_poll: Duration::from_secs(1),
             catch_up_page: 50_000,
+            negative_token_ttl: Duration::from_secs(2),
         }
     }
 }

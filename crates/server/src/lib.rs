@@ -6,9 +6,11 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod connections;
 pub mod console;
 pub mod error;
 pub mod extract;
+pub mod limits;
 pub mod metrics;
 pub mod routes;
 pub mod state;
