@@ -3,11 +3,11 @@
 //! spends without progress.
 //!
 //! - **Cap**: a connection takes a permit of a semaphore of `max_connections`; at the
-//!   cap a new connection is answered at once `503` with the API's JSON error,
-//!   `Retry-After: 1` and `Connection: close`, without reading its request (so nothing
-//!   was done and any request may be retried elsewhere), then closed. At most
-//!   [`REFUSING`] refusals are written at a time; past that a connection is closed
-//!   unanswered. The cap is kept below the file-descriptor limit ([`fd_budget`]), so
+//!   cap a new connection is answered `503` with the API's JSON error, `Retry-After: 1`
+//!   and `Connection: close` as soon as its request head is in (its body is not read
+//!   and nothing is done, so any request may be retried on another node), then closed.
+//!   At most [`REFUSING`] refusals are in progress at a time (each a second at most);
+//!   past that a connection is closed unanswered. The cap is kept below the file-descriptor limit ([`fd_budget`]), so
 //!   the process never runs out of descriptors to accept with.
 //! - **Header timeout**: a connection's first request head must be complete within
 //!   `header_timeout` of the accept, and a later one within `header_timeout` of its
@@ -191,21 +191,41 @@ fn refusal_response(max: usize) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Writes the refusal, then reads (and drops) what the client sends for a moment before
-/// closing: closing with unread data would reset the connection, and the client could
-/// lose the answer.
+/// Reads the request's head (clients treat an answer before their request as a broken
+/// connection), writes the refusal, then reads (and drops) what else the client sends
+/// for a moment before closing: closing with unread data would reset the connection,
+/// and the client could lose the answer. Every step is bounded by a second.
 async fn refuse(mut stream: TcpStream, response: &[u8]) {
     let quick = Duration::from_secs(1);
+    let mut buf = [0u8; 4096];
+    let mut head: Vec<u8> = Vec::new();
+    let got_head = tokio::time::timeout(quick, async {
+        while head.len() < 16 * 1024 {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => {
+                    head.extend_from_slice(buf.get(..n).unwrap_or_default());
+                    if head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        return true;
+                    }
+                }
+            }
+        }
+        true
+    })
+    .await;
+    if !matches!(got_head, Ok(true)) {
+        return;
+    }
     if matches!(
         tokio::time::timeout(quick, stream.write_all(response)).await,
         Ok(Ok(()))
     ) {
         let _ = tokio::time::timeout(quick, stream.shutdown()).await;
-        let mut sink = [0u8; 4096];
         let _ = tokio::time::timeout(quick, async {
             let mut left: usize = 64 * 1024;
             while left > 0 {
-                match stream.read(&mut sink).await {
+                match stream.read(&mut buf).await {
                     Ok(0) | Err(_) => break,
                     Ok(n) => left = left.saturating_sub(n),
                 }
