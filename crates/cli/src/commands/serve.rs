@@ -155,26 +155,45 @@ fn metrics_token(t: Option<String>) -> anyhow::Result<Option<String>> {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// The future that completes on SIGTERM or Ctrl-C. The handlers are installed here, at
+/// once (not when the future is first polled), so a signal sent as soon as the server
+/// says it listens is never met by the default action, which would kill the process.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    #[cfg(unix)]
+    let mut interrupt =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+    async move {
+        #[cfg(unix)]
+        {
+            let term = async {
+                match term.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let interrupt = async {
+                match interrupt.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = term => {},
+                () = interrupt => {},
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutting down: finishing in-flight requests");
     }
-    tracing::info!("shutting down: finishing in-flight requests");
 }
 
 pub fn run(a: Args) -> anyhow::Result<Status> {
@@ -225,6 +244,7 @@ pub fn run(a: Args) -> anyhow::Result<Status> {
                 );
             }
         }
+        let shutdown = shutdown_signal();
         let listener = tokio::net::TcpListener::bind(cfg.listen)
             .await
             .with_context(|| format!("cannot listen on {}", cfg.listen))?;
@@ -233,7 +253,7 @@ pub fn run(a: Args) -> anyhow::Result<Status> {
         println!(
             "rolecall listening on http://{addr} ({backend}); API under /v1, description at /openapi.json"
         );
-        serve(listener, state, shutdown_signal()).await?;
+        serve(listener, state, shutdown).await?;
         anyhow::Ok(())
     })?;
     Ok(Status::Ok)

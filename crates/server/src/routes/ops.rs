@@ -18,7 +18,7 @@ use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "rolecall", description = "Access control for contact centers. Every write answers with the tenant's new revision; every read accepts `at_least_revision`. Errors are `{\"error\": {\"code\", \"message\"}}`."),
+    info(title = "rolecall", description = "Access control for contact centers. Every write answers with the tenant's new revision; every read accepts `at_least_revision`. Errors are `{\"error\": {\"code\", \"message\"}}`. Any request may be refused with 429 `too_many_requests` (a token past its rate, or an address past its budget of unknown tokens) or, at the connection cap, 503 `too_many_connections`; both carry `Retry-After`."),
     modifiers(&Bearer)
 )]
 struct ApiDoc;
