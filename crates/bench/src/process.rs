@@ -25,11 +25,14 @@ impl Drop for Server {
     }
 }
 
-/// Starts `bin serve` on the database `url`; returns once it says where it listens.
+/// Starts `bin serve` on the database `url` without a per-token rate limit; returns
+/// once it says where it listens.
 pub fn start_server(bin: &str, url: &str) -> Result<Server, String> {
     let mut child = Command::new(bin)
         .args(["serve", "--listen", "127.0.0.1:0", "--database-url", url])
         .env("RUST_LOG", "warn")
+        // Benchmarks measure capacity from one or a few tokens: no per-token rate.
+        .env("ROLECALL_RATE_LIMIT", "0")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

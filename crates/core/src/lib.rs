@@ -16,6 +16,7 @@ pub mod reference;
 pub mod snapshot;
 pub mod span;
 pub mod state;
+pub mod text;
 pub mod world;
 
 pub use change::{Change, Object, Tuple};
@@ -25,6 +26,7 @@ pub use profile::{Limits, Profile, load_profile, load_profile_with};
 pub use snapshot::{ResolvedRequest, Snapshot};
 pub use span::{Diagnostic, Diagnostics, Location};
 pub use state::{Assignment, Entity, Scope, StateError, StatePath, TenantState};
+pub use text::TextError;
 
 pub(crate) fn profile_id_ok(id: &str) -> bool {
     profile::valid_id(id)

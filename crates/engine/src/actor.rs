@@ -43,6 +43,15 @@ impl Actor {
         }
     }
 
+    /// The id of the token or credential this actor presented (`None`: the system).
+    pub fn token_id(&self) -> Option<&str> {
+        match self {
+            Actor::Operator { token } | Actor::User { token, .. } => Some(token),
+            Actor::Service(c) => Some(&c.id),
+            Actor::System { .. } => None,
+        }
+    }
+
     /// Whether authorization is bypassed (the operator and the system).
     pub fn is_privileged(&self) -> bool {
         matches!(self, Actor::Operator { .. } | Actor::System { .. })

@@ -215,6 +215,7 @@ impl Engine {
         self.store()
             .put_token_audited(&record, &[draft], &actor.name(), now)
             .await?;
+        self.token_minted(&record);
         Ok((Minted { secret, record }, credential))
     }
 

@@ -37,6 +37,9 @@ pub enum EngineError {
     /// The write would make someone hold what a separation-of-duty rule forbids together.
     #[error("{0}")]
     SeparationOfDuty(String),
+    /// Too many requests of some kind from one caller or address: retry later.
+    #[error("{0}")]
+    Throttled(String),
     /// A read asked for a revision this node has not reached in time.
     #[error("{0}")]
     RevisionUnavailable(String),

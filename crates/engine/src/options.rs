@@ -34,6 +34,12 @@ pub struct Options {
     pub max_expression_terms: usize,
     /// Most terms in all the expressions of a new tenant's profile together.
     pub max_profile_terms: usize,
+    /// How long a token hash the store did not know is remembered as unknown (zero: not
+    /// at all), so that the same unknown token presented again costs no store lookup.
+    /// A token minted through this engine is forgotten from it at once; one minted by
+    /// another process (`rolecall token create`, another node) is accepted here at the
+    /// latest this long after someone presented it before it existed.
+    pub negative_token_ttl: Duration,
 }
 
 impl Default for Options {
@@ -51,6 +57,7 @@ impl Default for Options {
             max_profile_bytes: profile.max_profile_bytes,
             max_expression_terms: profile.max_expression_terms,
             max_profile_terms: profile.max_profile_terms,
+            negative_token_ttl: Duration::from_secs(2),
         }
     }
 }

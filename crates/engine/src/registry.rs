@@ -78,11 +78,12 @@ impl Engine {
         options: Options,
         clock: Arc<dyn Clock>,
     ) -> EngineResult<Arc<Engine>> {
+        let tokens = TokenCache::new(options.negative_token_ttl, tokens::NEGATIVE_CAPACITY);
         let shared = Arc::new(Shared {
             store,
             clock,
             options,
-            tokens: TokenCache::default(),
+            tokens,
         });
         let mut tenants = BTreeMap::new();
         for record in shared.store.list_tenants().await? {
@@ -184,6 +185,12 @@ impl Engine {
             ));
         }
         valid_id(&spec.id, "tenant")?;
+        if let Some(name) = &spec.name {
+            rolecall_core::text::check(name, rolecall_core::text::TextKind::Line, || {
+                "`name` of the tenant".to_owned()
+            })
+            .map_err(|e| EngineError::BadRequest(e.to_string()))?;
+        }
         let limits = self.shared.options.profile_limits();
         let (profile_id, text, profile) = resolve_profile(&spec.profile, &limits)?;
         if self.tenant(&spec.id).is_ok() {
@@ -224,7 +231,30 @@ impl Engine {
 
     /// The actor holding `secret`, or `Unauthenticated`.
     pub async fn authenticate(&self, secret: &str) -> EngineResult<Actor> {
-        tokens::authenticate(&self.shared.tokens, &self.shared.store, secret, self.now()).await
+        self.authenticate_admitting(secret, &|| true).await
+    }
+
+    /// The actor holding `secret`, or `Unauthenticated`; when the store would have to
+    /// be asked about a hash never seen before, only if `admit()` says so (else
+    /// `Throttled`). The server passes its per-address budget of such lookups.
+    pub async fn authenticate_admitting(
+        &self,
+        secret: &str,
+        admit: &(dyn Fn() -> bool + Sync),
+    ) -> EngineResult<Actor> {
+        tokens::authenticate(
+            &self.shared.tokens,
+            &self.shared.store,
+            secret,
+            self.now(),
+            admit,
+        )
+        .await
+    }
+
+    /// What the token cache has done since start (hits, store lookups, …).
+    pub fn token_stats(&self) -> tokens::TokenCacheStats {
+        self.shared.tokens.stats()
     }
 
     /// Mints a token: for `principal` of `tenant`, or an operator token when both are
@@ -248,6 +278,7 @@ impl Engine {
         self.store()
             .put_token_audited(&record, &audit, &actor.name(), self.now())
             .await?;
+        self.shared.tokens.minted(&record);
         Ok(Minted { secret, record })
     }
 
@@ -288,6 +319,11 @@ impl Engine {
     /// Forgets a cached token at once (after revocation, here or on another node).
     pub(crate) fn forget_token(&self, id: &str) {
         self.shared.tokens.forget(id);
+    }
+
+    /// A token was minted and stored here: it is no longer remembered as unknown.
+    pub(crate) fn token_minted(&self, record: &TokenRecord) {
+        self.shared.tokens.minted(record);
     }
 
     /// Creates the first operator token when there is none; returns its secret, to be

@@ -376,6 +376,11 @@ impl Tenant {
         let now = self.now();
         let cur = self.current();
         let plan = cmd.plan(&cur, actor, now)?;
+        // Text both backends store alike: no control characters, wherever they came from.
+        for c in &plan.changes {
+            c.check_text()
+                .map_err(|e| EngineError::BadRequest(e.to_string()))?;
+        }
         if let Some(e) = plan.expected_revision
             && e != cur.revision
         {

@@ -1,9 +1,11 @@
 //! Bearer tokens: minting (32 random bytes, shown once), hashing (only the SHA-256 is
-//! stored), a short-lived cache of tokens found in the store, and turning a secret into
+//! stored), a short-lived cache of tokens found in the store and of hashes it did not
+//! know (so a repeated unknown token costs no store lookup), and turning a secret into
 //! an [`Actor`]. Lookups go by hash; the found hash is compared in constant time.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -50,18 +52,78 @@ pub fn mint(tenant: Option<&str>, principal: Option<&str>, now: i64) -> (String,
     (secret, record)
 }
 
-/// Tokens by hash, cached for [`TOKEN_CACHE_TTL`] (misses go to the store).
-#[derive(Debug, Default)]
+/// How many hashes found unknown a [`TokenCache`] remembers at most (about 150 bytes
+/// each). Past it, expired ones are dropped first; if none has expired, the new one is
+/// not remembered (its next use asks the store again).
+pub const NEGATIVE_CAPACITY: usize = 100_000;
+
+/// What the token cache has done since the engine started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TokenCacheStats {
+    /// Authentications answered from a token found in the store recently.
+    pub hits: u64,
+    /// Authentications of a hash found unknown recently: refused without asking the
+    /// store.
+    pub negative_hits: u64,
+    /// Times the store was asked for a hash.
+    pub store_lookups: u64,
+    /// Lookups of a never-seen hash refused by the caller's admission (its address had
+    /// presented too many unknown tokens).
+    pub refused_lookups: u64,
+    /// Hashes remembered as unknown now.
+    pub unknown_remembered: usize,
+}
+
+/// Tokens by hash, cached for [`TOKEN_CACHE_TTL`] (misses go to the store), and hashes
+/// the store did not know, remembered for the engine's `negative_token_ttl` so that an
+/// unknown token presented again costs no store lookup. Minting through the engine
+/// forgets the new hash at once; a token minted by another process (the CLI, another
+/// node) works on this one within that time.
+#[derive(Debug)]
 pub struct TokenCache {
     by_hash: RwLock<HashMap<String, (TokenRecord, Instant)>>,
+    unknown: Mutex<HashMap<String, Instant>>,
+    negative_ttl: Duration,
+    negative_capacity: usize,
+    hits: AtomicU64,
+    negative_hits: AtomicU64,
+    store_lookups: AtomicU64,
+    refused_lookups: AtomicU64,
+}
+
+impl Default for TokenCache {
+    fn default() -> Self {
+        Self::new(
+            crate::Options::default().negative_token_ttl,
+            NEGATIVE_CAPACITY,
+        )
+    }
 }
 
 impl TokenCache {
-    /// The unrevoked token with this hash.
+    /// A cache remembering unknown hashes for `negative_ttl` (zero: not at all), at most
+    /// `negative_capacity` of them.
+    pub fn new(negative_ttl: Duration, negative_capacity: usize) -> Self {
+        Self {
+            by_hash: RwLock::default(),
+            unknown: Mutex::default(),
+            negative_ttl,
+            negative_capacity,
+            hits: AtomicU64::new(0),
+            negative_hits: AtomicU64::new(0),
+            store_lookups: AtomicU64::new(0),
+            refused_lookups: AtomicU64::new(0),
+        }
+    }
+
+    /// The unrevoked token with this hash. A hash never seen before (neither found nor
+    /// remembered as unknown) is looked up in the store only if `admit()` says so;
+    /// otherwise the answer is [`EngineError::Throttled`].
     pub async fn find(
         &self,
         store: &Arc<dyn Store>,
         hash: &str,
+        admit: &(dyn Fn() -> bool + Sync),
     ) -> EngineResult<Option<TokenRecord>> {
         let cached = self
             .by_hash
@@ -72,8 +134,22 @@ impl TokenCache {
         if let Some((t, at)) = &cached
             && at.elapsed() < TOKEN_CACHE_TTL
         {
+            self.hits.fetch_add(1, Ordering::Relaxed);
             return Ok(Some(t.clone()));
         }
+        if cached.is_none() {
+            if self.known_unknown(hash)? {
+                self.negative_hits.fetch_add(1, Ordering::Relaxed);
+                return Ok(None);
+            }
+            if !admit() {
+                self.refused_lookups.fetch_add(1, Ordering::Relaxed);
+                return Err(EngineError::Throttled(
+                    "too many unknown tokens from this address; retry later".into(),
+                ));
+            }
+        }
+        self.store_lookups.fetch_add(1, Ordering::Relaxed);
         let found = match store.find_token(hash).await {
             Ok(found) => found,
             Err(e) if e.is_unavailable() => {
@@ -84,22 +160,82 @@ impl TokenCache {
             }
             Err(e) => return Err(e.into()),
         };
-        let mut map = self.by_hash.write().map_err(EngineError::internal)?;
         match &found {
             Some(t) => {
-                map.insert(hash.to_owned(), (t.clone(), Instant::now()));
+                self.by_hash
+                    .write()
+                    .map_err(EngineError::internal)?
+                    .insert(hash.to_owned(), (t.clone(), Instant::now()));
             }
             None => {
-                map.remove(hash);
+                self.by_hash
+                    .write()
+                    .map_err(EngineError::internal)?
+                    .remove(hash);
+                self.remember_unknown(hash)?;
             }
         }
         Ok(found)
+    }
+
+    /// Whether `hash` was found unknown within the negative TTL (an expired entry is
+    /// dropped).
+    fn known_unknown(&self, hash: &str) -> EngineResult<bool> {
+        if self.negative_ttl.is_zero() {
+            return Ok(false);
+        }
+        let mut unknown = self.unknown.lock().map_err(EngineError::internal)?;
+        match unknown.get(hash) {
+            Some(at) if at.elapsed() < self.negative_ttl => Ok(true),
+            Some(_) => {
+                unknown.remove(hash);
+                Ok(false)
+            }
+            None => Ok(false),
+        }
+    }
+
+    fn remember_unknown(&self, hash: &str) -> EngineResult<()> {
+        if self.negative_ttl.is_zero() || self.negative_capacity == 0 {
+            return Ok(());
+        }
+        let mut unknown = self.unknown.lock().map_err(EngineError::internal)?;
+        if unknown.len() >= self.negative_capacity {
+            let ttl = self.negative_ttl;
+            unknown.retain(|_, at| at.elapsed() < ttl);
+        }
+        if unknown.len() < self.negative_capacity {
+            unknown.insert(hash.to_owned(), Instant::now());
+        }
+        Ok(())
+    }
+
+    /// A token was just minted (and stored): it is not unknown any more, and its first
+    /// use needs no store lookup.
+    pub fn minted(&self, record: &TokenRecord) {
+        if let Ok(mut m) = self.unknown.lock() {
+            m.remove(&record.hash);
+        }
+        if let Ok(mut m) = self.by_hash.write() {
+            m.insert(record.hash.clone(), (record.clone(), Instant::now()));
+        }
     }
 
     /// Forgets a token (after revocation).
     pub fn forget(&self, id: &str) {
         if let Ok(mut m) = self.by_hash.write() {
             m.retain(|_, (t, _)| t.id != id);
+        }
+    }
+
+    /// What the cache has done so far.
+    pub fn stats(&self) -> TokenCacheStats {
+        TokenCacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            negative_hits: self.negative_hits.load(Ordering::Relaxed),
+            store_lookups: self.store_lookups.load(Ordering::Relaxed),
+            refused_lookups: self.refused_lookups.load(Ordering::Relaxed),
+            unknown_remembered: self.unknown.lock().map(|m| m.len()).unwrap_or(0),
         }
     }
 }
@@ -131,16 +267,18 @@ pub fn actor_of(record: TokenRecord, now: i64) -> EngineResult<Actor> {
     })
 }
 
-/// The actor holding `secret` at `now`, or `Unauthenticated`.
+/// The actor holding `secret` at `now`, or `Unauthenticated` (`Throttled` when the
+/// store would have to be asked about a never-seen hash and `admit()` refuses).
 pub async fn authenticate(
     cache: &TokenCache,
     store: &Arc<dyn Store>,
     secret: &str,
     now: i64,
+    admit: &(dyn Fn() -> bool + Sync),
 ) -> EngineResult<Actor> {
     let hash = hash_secret(secret);
     let record = cache
-        .find(store, &hash)
+        .find(store, &hash, admit)
         .await?
         .ok_or_else(|| EngineError::Unauthenticated("unknown or revoked token".into()))?;
     if !bool::from(record.hash.as_bytes().ct_eq(hash.as_bytes())) {

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::RequestBodyDeadlineLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
@@ -65,6 +66,10 @@ async fn track(State(state): State<Arc<AppState>>, req: Request, next: Next) -> 
 /// `/healthz`: they hold no data), the JSON 404 and 405, and the middleware.
 pub fn router(state: Arc<AppState>) -> Router {
     let body_limit = state.config.body_limit;
+    // A zero timeout means none: a deadline no request body reaches.
+    let body_timeout = Some(state.config.body_timeout)
+        .filter(|d| !d.is_zero())
+        .unwrap_or(std::time::Duration::from_secs(100 * 365 * 24 * 3600));
     let (api, _) = crate::routes::api().split_for_parts();
     // The routes of UNDESCRIBED.
     api.route("/openapi.json", get(openapi))
@@ -75,6 +80,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(crate::routes::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
+        .layer(RequestBodyDeadlineLayer::new(body_timeout))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
@@ -84,7 +90,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Serves `state` on `listener` until `shutdown` completes; in-flight requests finish.
+/// Serves `state` on `listener` until `shutdown` completes; in-flight requests finish,
+/// watch streams end. Connections are capped and timed out as `state.config` says
+/// (see [`crate::connections`]); the soft open-file limit is raised to the hard one.
 pub async fn run(
     listener: TcpListener,
     state: Arc<AppState>,
@@ -94,15 +102,31 @@ pub async fn run(
     // as this future runs (dropping it, or returning, stops the follower).
     let _follower =
         (state.engine.store().backend() == "postgres").then(|| AbortOnDrop(state.engine.follow()));
-    let closing = state.closing.clone();
+    // Rate-limit keys whose buckets are full again are dropped every few seconds.
+    let limits = state.limits.clone();
+    let _housekeeping = AbortOnDrop(tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(10));
+        loop {
+            every.tick().await;
+            limits.housekeeping();
+        }
+    }));
+    let cap = crate::connections::effective_cap(
+        state.config.max_connections,
+        crate::connections::fd_budget(),
+    );
+    let limits = crate::connections::ConnectionLimits {
+        header_timeout: state.config.header_timeout,
+        idle_timeout: state.config.idle_timeout,
+        max_connections: cap,
+    };
+    state
+        .metrics
+        .connections_max
+        .set(i64::try_from(cap).unwrap_or(i64::MAX));
+    let (closing, metrics) = (state.closing.clone(), state.metrics.clone());
     let app = router(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            // Watch streams end, so that their connections close.
-            closing.send_replace(true);
-        })
-        .await?;
+    crate::connections::serve(listener, app, limits, metrics, closing, shutdown).await?;
     Ok(())
 }
 

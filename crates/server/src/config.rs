@@ -2,11 +2,12 @@
 //! in that order of precedence.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use serde::Deserialize;
 
 /// Everything `rolecall serve` needs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     /// Address to listen on.
     pub listen: SocketAddr,
@@ -35,6 +36,72 @@ pub struct Config {
     pub max_expression_terms: usize,
     /// Most terms in all the expressions of a new tenant's profile.
     pub max_profile_terms: usize,
+    /// A connection must deliver a request's head (request line and headers) within
+    /// this time of its first byte, and its first request's within this time of being
+    /// accepted (zero: no limit).
+    pub header_timeout: Duration,
+    /// A keep-alive connection with no request in flight is closed after this long
+    /// without a new request, and any connection whose client reads nothing of what is
+    /// written to it for this long is closed (zero: no limit).
+    pub idle_timeout: Duration,
+    /// A request's body must arrive whole within this time of its head (zero: no
+    /// limit); later, 408.
+    pub body_timeout: Duration,
+    /// Most connections open at once (0: as many as the file-descriptor limit allows);
+    /// past it a new connection is answered 503 with `Retry-After` and closed. Always
+    /// kept below the process's file-descriptor limit.
+    pub max_connections: usize,
+    /// Requests per second per token (0: unlimited); past it, 429 with `Retry-After`.
+    pub rate_limit: u32,
+    /// Requests a token may send at once above its rate (the bucket's size; 0: the
+    /// rate).
+    pub rate_burst: u32,
+    /// Store lookups of never-seen tokens per second per client address (0:
+    /// unlimited); past it, an unknown token from that address gets 429 without one.
+    pub unknown_token_rate: u32,
+    /// The burst of [`Config::unknown_token_rate`] (0: the rate).
+    pub unknown_token_burst: u32,
+    /// How long a token the store did not know is remembered as unknown (zero: not at
+    /// all). A token minted by another process works here at the latest this long after
+    /// it was presented before it existed.
+    pub negative_token_ttl: Duration,
+    /// The bearer secret that reads the full `/metrics` (with per-tenant series), besides
+    /// the operator token; without either, `/metrics` is aggregate only.
+    pub metrics_token: Option<String>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Every field but the metrics secret, which is never logged.
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database_url", &self.database_url)
+            .field("body_limit", &self.body_limit)
+            .field("demo", &self.demo)
+            .field("batch_limit", &self.batch_limit)
+            .field("relation_batch_limit", &self.relation_batch_limit)
+            .field("revision_wait", &self.revision_wait)
+            .field("follow_poll", &self.follow_poll)
+            .field("max_context_bytes", &self.max_context_bytes)
+            .field("max_context_value_bytes", &self.max_context_value_bytes)
+            .field("max_profile_bytes", &self.max_profile_bytes)
+            .field("max_expression_terms", &self.max_expression_terms)
+            .field("max_profile_terms", &self.max_profile_terms)
+            .field("header_timeout", &self.header_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("body_timeout", &self.body_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("rate_limit", &self.rate_limit)
+            .field("rate_burst", &self.rate_burst)
+            .field("unknown_token_rate", &self.unknown_token_rate)
+            .field("unknown_token_burst", &self.unknown_token_burst)
+            .field("negative_token_ttl", &self.negative_token_ttl)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "(set)"),
+            )
+            .finish()
+    }
 }
 
 impl Default for Config {
@@ -54,6 +121,16 @@ impl Default for Config {
             max_profile_bytes: engine.max_profile_bytes,
             max_expression_terms: engine.max_expression_terms,
             max_profile_terms: engine.max_profile_terms,
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(75),
+            body_timeout: Duration::from_secs(30),
+            max_connections: 10_000,
+            rate_limit: 5_000,
+            rate_burst: 10_000,
+            unknown_token_rate: 20,
+            unknown_token_burst: 100,
+            negative_token_ttl: engine.negative_token_ttl,
+            metrics_token: None,
         }
     }
 }
@@ -71,6 +148,7 @@ impl Config {
             max_profile_bytes: self.max_profile_bytes,
             max_expression_terms: self.max_expression_terms,
             max_profile_terms: self.max_profile_terms,
+            negative_token_ttl: self.negative_token_ttl,
             ..rolecall_engine::Options::default()
         }
     }
@@ -102,6 +180,26 @@ pub struct FileConfig {
     pub max_expression_terms: Option<usize>,
     /// See [`Config::max_profile_terms`].
     pub max_profile_terms: Option<usize>,
+    /// See [`Config::header_timeout`], in milliseconds.
+    pub header_timeout_ms: Option<u64>,
+    /// See [`Config::idle_timeout`], in milliseconds.
+    pub idle_timeout_ms: Option<u64>,
+    /// See [`Config::body_timeout`], in milliseconds.
+    pub body_timeout_ms: Option<u64>,
+    /// See [`Config::max_connections`].
+    pub max_connections: Option<usize>,
+    /// See [`Config::rate_limit`].
+    pub rate_limit: Option<u32>,
+    /// See [`Config::rate_burst`].
+    pub rate_burst: Option<u32>,
+    /// See [`Config::unknown_token_rate`].
+    pub unknown_token_rate: Option<u32>,
+    /// See [`Config::unknown_token_burst`].
+    pub unknown_token_burst: Option<u32>,
+    /// See [`Config::negative_token_ttl`], in milliseconds.
+    pub negative_token_ttl_ms: Option<u64>,
+    /// See [`Config::metrics_token`].
+    pub metrics_token: Option<String>,
 }
 
 impl FileConfig {

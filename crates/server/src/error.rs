@@ -18,7 +18,7 @@ pub struct ApiError {
     pub code: &'static str,
     /// Human-readable message, naming what is wrong and where.
     pub message: String,
-    /// Seconds after which a retry may succeed (`Retry-After`), for 503s.
+    /// Seconds after which a retry may succeed (`Retry-After`), for 503s and 429s.
     pub retry_after: Option<u32>,
 }
 
@@ -54,6 +54,14 @@ impl ApiError {
         Self {
             retry_after: Some(seconds),
             ..Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
+        }
+    }
+
+    /// 429: too many requests; try again after `seconds`.
+    pub fn too_many(message: impl Into<String>, seconds: u32) -> Self {
+        Self {
+            retry_after: Some(seconds.max(1)),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message)
         }
     }
 
@@ -102,6 +110,7 @@ impl From<EngineError> for ApiError {
             EngineError::ReadOnly(m) => (S::CONFLICT, "read_only", m),
             EngineError::Invariant(m) => (S::UNPROCESSABLE_ENTITY, "invariant", m),
             EngineError::SeparationOfDuty(m) => (S::UNPROCESSABLE_ENTITY, "separation_of_duty", m),
+            EngineError::Throttled(m) => return ApiError::too_many(m, 1),
             EngineError::RevisionUnavailable(m) => {
                 return ApiError::unavailable("revision_unavailable", m, 1);
             }

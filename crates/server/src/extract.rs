@@ -62,7 +62,14 @@ fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
 }
 
 fn bytes_rejection(text: &str) -> ApiError {
-    if text.contains("length limit") || text.contains("too large") {
+    // `tower_http::timeout::TimeoutError`, from the body deadline (`Config::body_timeout`).
+    if text.contains("within the designated timeout") {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "the request body did not arrive in time",
+        )
+    } else if text.contains("length limit") || text.contains("too large") {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",

@@ -49,10 +49,52 @@ pub struct Args {
     /// Most terms in all the expressions of a new tenant's profile (default 20000).
     #[arg(long, env = "ROLECALL_MAX_PROFILE_TERMS")]
     max_profile_terms: Option<usize>,
+    /// A request head must arrive within this many ms (of a new connection, or of the
+    /// head's first byte); else the connection is closed (default 10000; 0: no limit).
+    #[arg(long, env = "ROLECALL_HEADER_TIMEOUT_MS")]
+    header_timeout_ms: Option<u64>,
+    /// A keep-alive connection waiting for its next request, or whose client reads
+    /// nothing, is closed after this many ms (default 75000; 0: no limit).
+    #[arg(long, env = "ROLECALL_IDLE_TIMEOUT_MS")]
+    idle_timeout_ms: Option<u64>,
+    /// A request body must arrive whole within this many ms of its head; else 408
+    /// (default 30000; 0: no limit).
+    #[arg(long, env = "ROLECALL_BODY_TIMEOUT_MS")]
+    body_timeout_ms: Option<u64>,
+    /// Most connections open at once; past it new ones get 503 with Retry-After
+    /// (default 10000; 0: as many as the open-file limit allows; always kept below it).
+    #[arg(long, env = "ROLECALL_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// Requests per second per token; past it, 429 with Retry-After (default 5000;
+    /// 0: unlimited).
+    #[arg(long, env = "ROLECALL_RATE_LIMIT")]
+    rate_limit: Option<u32>,
+    /// Requests a token may send at once above its rate (default 10000; 0: the rate).
+    #[arg(long, env = "ROLECALL_RATE_BURST")]
+    rate_burst: Option<u32>,
+    /// Store lookups of never-seen tokens per second per client address; past it such
+    /// a token gets 429 (default 20; 0: unlimited).
+    #[arg(long, env = "ROLECALL_UNKNOWN_TOKEN_RATE")]
+    unknown_token_rate: Option<u32>,
+    /// The burst of --unknown-token-rate (default 100; 0: the rate).
+    #[arg(long, env = "ROLECALL_UNKNOWN_TOKEN_BURST")]
+    unknown_token_burst: Option<u32>,
+    /// How long (ms) an unknown token is remembered as unknown, costing no store lookup
+    /// when presented again; a token minted by another process may be refused here this
+    /// long after someone presented it (default 2000; 0: not remembered).
+    #[arg(long, env = "ROLECALL_NEGATIVE_TOKEN_TTL_MS")]
+    negative_token_ttl_ms: Option<u64>,
+    /// A secret (16 characters or more) that, as a bearer token, reads /metrics with the
+    /// per-tenant series (the operator token does too); without one, /metrics is
+    /// aggregate only. Prefer the environment variable or the file to the flag.
+    #[arg(long, env = "ROLECALL_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
     /// A TOML file with `listen`, `database_url`, `body_limit`, `demo`,
-    /// `revision_wait_ms`, `follow_poll_ms`, `max_context_bytes`,
-    /// `max_context_value_bytes`, `max_profile_bytes`, `max_expression_terms`,
-    /// `max_profile_terms`.
+    /// `revision_wait_ms`, `follow_poll_ms`, `header_timeout_ms`, `idle_timeout_ms`,
+    /// `body_timeout_ms`, `max_connections`, `rate_limit`, `rate_burst`,
+    /// `unknown_token_rate`, `unknown_token_burst`, `negative_token_ttl_ms`,
+    /// `metrics_token`, `max_context_bytes`, `max_context_value_bytes`,
+    /// `max_profile_bytes`, `max_expression_terms`, `max_profile_terms`.
     #[arg(long, env = "ROLECALL_CONFIG")]
     config: Option<PathBuf>,
     /// Log as JSON lines.
@@ -103,32 +145,92 @@ fn config(a: Args) -> anyhow::Result<(Config, bool)> {
                 .max_profile_terms
                 .or(file.max_profile_terms)
                 .unwrap_or(d.max_profile_terms),
+            header_timeout: a
+                .header_timeout_ms
+                .or(file.header_timeout_ms)
+                .map_or(d.header_timeout, Duration::from_millis),
+            idle_timeout: a
+                .idle_timeout_ms
+                .or(file.idle_timeout_ms)
+                .map_or(d.idle_timeout, Duration::from_millis),
+            body_timeout: a
+                .body_timeout_ms
+                .or(file.body_timeout_ms)
+                .map_or(d.body_timeout, Duration::from_millis),
+            max_connections: a
+                .max_connections
+                .or(file.max_connections)
+                .unwrap_or(d.max_connections),
+            rate_limit: a.rate_limit.or(file.rate_limit).unwrap_or(d.rate_limit),
+            rate_burst: a.rate_burst.or(file.rate_burst).unwrap_or(d.rate_burst),
+            unknown_token_rate: a
+                .unknown_token_rate
+                .or(file.unknown_token_rate)
+                .unwrap_or(d.unknown_token_rate),
+            unknown_token_burst: a
+                .unknown_token_burst
+                .or(file.unknown_token_burst)
+                .unwrap_or(d.unknown_token_burst),
+            negative_token_ttl: a
+                .negative_token_ttl_ms
+                .or(file.negative_token_ttl_ms)
+                .map_or(d.negative_token_ttl, Duration::from_millis),
+            metrics_token: metrics_token(a.metrics_token.or(file.metrics_token))?,
             ..d
         },
         a.log_json,
     ))
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// The metrics token, if one is set: 16 characters or more, no spaces.
+fn metrics_token(t: Option<String>) -> anyhow::Result<Option<String>> {
+    match t {
+        Some(t) if t.chars().count() < 16 || t.chars().any(char::is_whitespace) => {
+            anyhow::bail!("the metrics token must be 16 characters or more, without spaces")
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+        other => Ok(other),
     }
-    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// The future that completes on SIGTERM or Ctrl-C. The handlers are installed here, at
+/// once (not when the future is first polled), so a signal sent as soon as the server
+/// says it listens is never met by the default action, which would kill the process.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    #[cfg(unix)]
+    let mut interrupt =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+    async move {
+        #[cfg(unix)]
+        {
+            let term = async {
+                match term.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let interrupt = async {
+                match interrupt.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = term => {},
+                () = interrupt => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutting down: finishing in-flight requests");
+    }
 }
 
 pub fn run(a: Args) -> anyhow::Result<Status> {
@@ -179,6 +281,7 @@ pub fn run(a: Args) -> anyhow::Result<Status> {
                 );
             }
         }
+        let shutdown = shutdown_signal();
         let listener = tokio::net::TcpListener::bind(cfg.listen)
             .await
             .with_context(|| format!("cannot listen on {}", cfg.listen))?;
@@ -187,7 +290,7 @@ pub fn run(a: Args) -> anyhow::Result<Status> {
         println!(
             "rolecall listening on http://{addr} ({backend}); API under /v1, description at /openapi.json"
         );
-        serve(listener, state, shutdown_signal()).await?;
+        serve(listener, state, shutdown).await?;
         anyhow::Ok(())
     })?;
     Ok(Status::Ok)

@@ -12,12 +12,13 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::auth::MetricsReader;
 use crate::error::ApiError;
 use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "rolecall", description = "Access control for contact centers. Every write answers with the tenant's new revision; every read accepts `at_least_revision`. Errors are `{\"error\": {\"code\", \"message\"}}`."),
+    info(title = "rolecall", description = "Access control for contact centers. Every write answers with the tenant's new revision; every read accepts `at_least_revision`. Errors are `{\"error\": {\"code\", \"message\"}}`. Any request may be refused with 429 `too_many_requests` (a token past its rate, or an address past its budget of unknown tokens) or, at the connection cap, 503 `too_many_connections`; both carry `Retry-After`."),
     modifiers(&Bearer)
 )]
 struct ApiDoc;
@@ -98,15 +99,27 @@ pub async fn readyz(State(s): State<Arc<AppState>>) -> axum::response::Response 
     (status, Json(body)).into_response()
 }
 
-/// Prometheus metrics.
-#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text exposition")))]
-pub async fn metrics(State(s): State<Arc<AppState>>) -> impl IntoResponse {
-    for t in s.engine.tenants() {
-        s.metrics.saw_revision(&t.id, t.current().revision);
+/// Prometheus metrics. Without an `Authorization` header: the aggregate series only
+/// (nothing names a tenant). With the metrics token (`--metrics-token`) or the operator
+/// token as a bearer: the per-tenant series too. Any other credential: 401 or 403.
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text exposition"), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn metrics(
+    State(s): State<Arc<AppState>>,
+    MetricsReader(with_tenants): MetricsReader,
+) -> impl IntoResponse {
+    let tenants = s.engine.tenants();
+    s.metrics
+        .tenant_count
+        .set(i64::try_from(tenants.len()).unwrap_or(i64::MAX));
+    if with_tenants {
+        for t in &tenants {
+            s.metrics.saw_revision(&t.id, t.current().revision);
+        }
     }
+    s.metrics.saw_tokens(&s.engine.token_stats());
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        s.metrics.render(),
+        s.metrics.render(with_tenants),
     )
 }
 

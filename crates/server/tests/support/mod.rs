@@ -205,6 +205,8 @@ pub struct TestServer {
     _dir: TempDir,
     /// The server's clock: it moves only when a test moves it.
     pub clock: Arc<ManualClock>,
+    /// The server's engine (to read its token cache's counters).
+    pub engine: Arc<Engine>,
     /// Dropped last: after the server has been told to stop.
     pg: Option<PgSchema>,
 }
@@ -301,7 +303,7 @@ impl TestServer {
         if config.demo {
             engine.seed_demo().await.unwrap();
         }
-        let state = AppState::new(engine, config).unwrap();
+        let state = AppState::new(engine.clone(), config).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
@@ -318,6 +320,7 @@ impl TestServer {
             task: Some(task),
             _dir: dir,
             clock,
+            engine,
             pg,
         }
     }
