@@ -207,12 +207,12 @@ fn main() -> Result<()> {
         for t in tasks {
             let _ = t.await;
         }
-        // Drift: the mean of the first three windows after warm-up (windows 2–4)
-        // against the last three.
+        // Drift: the mean of the three windows after the first minute (the allocator's
+        // arenas and the server's caches fill during it) against the last three.
         let avg = |r: &[(f64, f64, f64)], f: fn(&(f64, f64, f64)) -> f64| {
             r.iter().map(f).sum::<f64>() / r.len().max(1) as f64
         };
-        let first = rows.get(1..4.min(rows.len())).unwrap_or(&[]);
+        let first = rows.get(6..9.min(rows.len())).unwrap_or(&[]);
         let last = rows.get(rows.len().saturating_sub(3)..).unwrap_or(&[]);
         let drift = |f: fn(&(f64, f64, f64)) -> f64| {
             let (a, b) = (avg(first, f), avg(last, f));
