@@ -22,7 +22,7 @@ enum Command {
     /// Run the HTTP server.
     ///
     /// Configuration: flags, then `ROLECALL_*` environment variables, then `--config FILE`.
-    Serve(commands::serve::Args),
+    Serve(Box<commands::serve::Args>),
     /// Manage API tokens directly in the database.
     Token {
         #[command(subcommand)]
@@ -90,7 +90,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => commands::serve::run(args),
+        Command::Serve(args) => commands::serve::run(*args),
         Command::Token { command } => commands::token::run(command),
         Command::Audit { command } => commands::audit::run(command),
         Command::WhoCan(a) => commands::lookup::who_can(a),
