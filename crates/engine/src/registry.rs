@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use rolecall_core::Profile;
+use rolecall_core::profile::USER;
 use rolecall_store::{AuditDraft, NewTenant, Store, TokenRecord};
 
 use crate::actor::Actor;
@@ -209,9 +210,33 @@ impl Engine {
         Ok(tenant)
     }
 
-    /// The actor holding `secret`, or `Unauthenticated`.
+    /// The actor holding `secret`, or `Unauthenticated`. A token dies with its user: a
+    /// user's token, or a service credential acting as a user, is refused when that
+    /// user is not in the tenant (its deletion revoked it; this also holds while a
+    /// revocation has not reached this node's cache).
     pub async fn authenticate(&self, secret: &str) -> EngineResult<Actor> {
-        tokens::authenticate(&self.shared.tokens, &self.shared.store, secret, self.now()).await
+        let actor =
+            tokens::authenticate(&self.shared.tokens, &self.shared.store, secret, self.now())
+                .await?;
+        let user = match &actor {
+            Actor::User {
+                tenant, principal, ..
+            } => Some((tenant.as_str(), principal.as_str())),
+            Actor::Service(c) => c.principal.as_deref().map(|p| (c.tenant.as_str(), p)),
+            _ => None,
+        };
+        if let Some((tenant, user)) = user
+            && let Ok(t) = self.tenant(tenant)
+        {
+            let has = |t: &Tenant| t.current().snapshot.entity(USER, user).is_some();
+            // A user created by another node moments ago: read the log once.
+            if !has(&t) && (t.catch_up().await.is_err() || !has(&t)) {
+                return Err(EngineError::Unauthenticated(
+                    "unknown or revoked token".into(),
+                ));
+            }
+        }
+        Ok(actor)
     }
 
     /// Mints a token: for `principal` of `tenant`, or an operator token when both are
@@ -275,6 +300,11 @@ impl Engine {
     /// Forgets a cached token at once (after revocation, here or on another node).
     pub(crate) fn forget_token(&self, id: &str) {
         self.shared.tokens.forget(id);
+    }
+
+    /// Forgets every cached token (revocation notices may have been missed).
+    pub(crate) fn forget_tokens(&self) {
+        self.shared.tokens.forget_all();
     }
 
     /// Creates the first operator token when there is none; returns its secret, to be

@@ -3,7 +3,7 @@
 //! an [`Actor`]. Lookups go by hash; the found hash is compared in constant time.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -16,9 +16,17 @@ use crate::actor::Actor;
 use crate::credential::Credential;
 use crate::error::{EngineError, EngineResult};
 
-/// How long a token found in the store is trusted without asking again. Revocations
-/// through this engine take effect at once; through another process within this time.
+/// How long a token found in the store is trusted without asking again, while no
+/// revocation has been committed anywhere (see [`REVOCATION_RECHECK`]).
 pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// How often, at most, the token cache reads the store's revocation generation (which
+/// every transaction revoking a token moves on, in any process: `rolecall token
+/// revoke`, another node, a user's deletion). A cached token read at an older
+/// generation is looked up again, so a revocation committed anywhere is effective for
+/// every request that starts more than this long after its commit. One indexed
+/// one-row read per millisecond at most, whatever the request rate.
+pub const REVOCATION_RECHECK: Duration = Duration::from_millis(1);
 
 /// While the database is unreachable, a token verified within this time keeps working
 /// (no revocation can be committed meanwhile), so checks go on answering from memory.
@@ -50,35 +58,76 @@ pub fn mint(tenant: Option<&str>, principal: Option<&str>, now: i64) -> (String,
     (secret, record)
 }
 
-/// Tokens by hash, cached for [`TOKEN_CACHE_TTL`] (misses go to the store).
+/// Tokens by hash, cached for [`TOKEN_CACHE_TTL`] while the store's revocation
+/// generation stays what it was when they were read (misses go to the store).
 #[derive(Debug, Default)]
 pub struct TokenCache {
-    by_hash: RwLock<HashMap<String, (TokenRecord, Instant)>>,
+    by_hash: RwLock<HashMap<String, Cached>>,
+    /// The last revocation generation read, and when.
+    generation: Mutex<Option<(u64, Instant)>>,
+}
+
+/// A token found in the store: when, and at which revocation generation (read before
+/// the token was; `None`: unknown, the store did not answer).
+#[derive(Debug, Clone)]
+struct Cached {
+    record: TokenRecord,
+    at: Instant,
+    generation: Option<u64>,
 }
 
 impl TokenCache {
+    /// The store's revocation generation, read at most every [`REVOCATION_RECHECK`];
+    /// `None` when the store cannot answer.
+    async fn generation(&self, store: &Arc<dyn Store>) -> EngineResult<Option<u64>> {
+        let known = *self.generation.lock().map_err(EngineError::internal)?;
+        if let Some((g, at)) = known
+            && at.elapsed() < REVOCATION_RECHECK
+        {
+            return Ok(Some(g));
+        }
+        let read_at = Instant::now();
+        match store.revocation_generation().await {
+            Ok(g) => {
+                let mut slot = self.generation.lock().map_err(EngineError::internal)?;
+                // Keep the newest read when concurrent requests raced.
+                if slot.is_none_or(|(_, at)| at <= read_at) {
+                    *slot = Some((g, read_at));
+                }
+                Ok(Some(g))
+            }
+            Err(e) if e.is_unavailable() => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// The unrevoked token with this hash.
     pub async fn find(
         &self,
         store: &Arc<dyn Store>,
         hash: &str,
     ) -> EngineResult<Option<TokenRecord>> {
+        // The generation before the token: a revocation committed after this read moves
+        // the generation, so what is read below is not trusted past it.
+        let generation = self.generation(store).await?;
         let cached = self
             .by_hash
             .read()
             .map_err(EngineError::internal)?
             .get(hash)
             .cloned();
-        if let Some((t, at)) = &cached
-            && at.elapsed() < TOKEN_CACHE_TTL
+        if let Some(c) = &cached
+            && c.at.elapsed() < TOKEN_CACHE_TTL
+            && generation.is_some()
+            && c.generation == generation
         {
-            return Ok(Some(t.clone()));
+            return Ok(Some(c.record.clone()));
         }
         let found = match store.find_token(hash).await {
             Ok(found) => found,
             Err(e) if e.is_unavailable() => {
                 return match cached {
-                    Some((t, at)) if at.elapsed() < TOKEN_OUTAGE_GRACE => Ok(Some(t)),
+                    Some(c) if c.at.elapsed() < TOKEN_OUTAGE_GRACE => Ok(Some(c.record)),
                     _ => Err(e.into()),
                 };
             }
@@ -87,7 +136,14 @@ impl TokenCache {
         let mut map = self.by_hash.write().map_err(EngineError::internal)?;
         match &found {
             Some(t) => {
-                map.insert(hash.to_owned(), (t.clone(), Instant::now()));
+                map.insert(
+                    hash.to_owned(),
+                    Cached {
+                        record: t.clone(),
+                        at: Instant::now(),
+                        generation,
+                    },
+                );
             }
             None => {
                 map.remove(hash);
@@ -99,7 +155,14 @@ impl TokenCache {
     /// Forgets a token (after revocation).
     pub fn forget(&self, id: &str) {
         if let Ok(mut m) = self.by_hash.write() {
-            m.retain(|_, (t, _)| t.id != id);
+            m.retain(|_, c| c.record.id != id);
+        }
+    }
+
+    /// Forgets every token (notices of revocations may have been missed).
+    pub fn forget_all(&self) {
+        if let Ok(mut m) = self.by_hash.write() {
+            m.clear();
         }
     }
 }

@@ -76,7 +76,11 @@ pub trait Store: Send + Sync + 'static {
     }
 
     /// [`Store::apply`], appending `audit` entries to the tenant's hash-chained audit
-    /// trail in the same transaction (their revision is the new one).
+    /// trail in the same transaction (their revision is the new one). Deleting a user
+    /// (`DeleteEntity` of type `user`) revokes every token and service credential
+    /// acting as that user in the same transaction, each revocation audited after
+    /// `audit` (`token.revoke` / `credential.revoke`, reason `user deleted`), notified
+    /// and counted in the revocation generation.
     async fn apply_audited(
         &self,
         tenant: &str,
@@ -140,7 +144,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<ChangeRecord>, StoreError>;
 
     /// Stores a new token (its hash only). [`StoreError::Exists`] for a taken id or hash,
-    /// [`StoreError::NotFound`] for an unknown tenant.
+    /// [`StoreError::NotFound`] for an unknown tenant or a `principal` that is not one of
+    /// the tenant's users (checked under the tenant's lock, in the same transaction).
     async fn put_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
         self.put_token_audited(t, &[], "", t.created_at).await
     }
@@ -257,6 +262,12 @@ pub trait Store: Send + Sync + 'static {
             }
         }
     }
+
+    /// The revocation generation: a number every transaction that revokes a token
+    /// (one revocation, or a user's deletion revoking its tokens) moves on, in whatever
+    /// process. A token cache trusts what it read at one generation only while the
+    /// generation has not moved.
+    async fn revocation_generation(&self) -> Result<u64, StoreError>;
 
     /// Unrevoked tokens of a tenant (`None` = operator tokens), without hashes' secrets.
     async fn list_tokens(&self, tenant: Option<&str>) -> Result<Vec<TokenRecord>, StoreError>;

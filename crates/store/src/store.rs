@@ -217,8 +217,18 @@ where
         let mut w = Writer::begin(&self.pool).await?;
         let done = async {
             let revision = w.bump(tenant, expected).await?;
-            w.apply(tenant, revision, &batch, actor, at).await?;
-            w.append_audit(tenant, audit, revision, actor, at).await?;
+            let revoked = w.apply(tenant, revision, &batch, actor, at).await?;
+            if revoked.is_empty() {
+                w.append_audit(tenant, audit, revision, actor, at).await?;
+            } else {
+                // A deleted user's tokens died in this transaction: each revocation is
+                // audited with it, after the write's own entries.
+                let mut all = audit.to_vec();
+                all.extend(revoked.iter().map(|(user, id, credential)| {
+                    cascade_draft(user, id, *credential)
+                }));
+                w.append_audit(tenant, &all, revision, actor, at).await?;
+            }
             Ok(revision)
         }
         .await;
@@ -365,11 +375,12 @@ where
         actor: &str,
         at: i64,
     ) -> Result<(), StoreError> {
-        let chain = chain_of(t.tenant.as_deref(), audit, &t.id)?;
+        chain_of(t.tenant.as_deref(), audit, &t.id)?;
         let mut w = Writer::begin(&self.pool).await?;
         let done = async {
-            // The chain's lock first, as every audited write takes it.
-            let locked = match chain {
+            // The tenant's lock first, as every audited write takes it: the token's user
+            // cannot be deleted between the check in `insert_token` and the commit.
+            let locked = match t.tenant.as_deref() {
                 Some(tenant) => Some((tenant, w.lock_tenant(tenant).await?)),
                 None => None,
             };
@@ -424,6 +435,14 @@ where
         }
         .await;
         w.finish(done).await
+    }
+
+    async fn revocation_generation(&self) -> Result<u64, StoreError> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT generation FROM revocations WHERE id = 1")
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map_or(Ok(0), |(g,)| codec::from_db(g))
     }
 
     async fn list_tokens(&self, tenant: Option<&str>) -> Result<Vec<TokenRecord>, StoreError> {
@@ -498,6 +517,29 @@ where
             Some((Some(revision),)) => codec::from_db(revision),
             Some((None,)) => Ok(1),
             None => Err(unknown_tenant(tenant)),
+        }
+    }
+}
+
+/// The audit entry of a token or service credential revoked because its user was
+/// deleted.
+fn cascade_draft(user: &str, id: &str, credential: bool) -> AuditDraft {
+    if credential {
+        AuditDraft {
+            action: "credential.revoke".into(),
+            target: format!("credential:{id}"),
+            before: Some(
+                serde_json::json!({"credential": id, "principal": user, "reason": "user deleted"})
+                    .to_string(),
+            ),
+            after: None,
+        }
+    } else {
+        AuditDraft {
+            action: "token.revoke".into(),
+            target: format!("user:{user}"),
+            before: Some(serde_json::json!({"token": id, "reason": "user deleted"}).to_string()),
+            after: None,
         }
     }
 }

@@ -14,6 +14,9 @@ use crate::dialect::{Column, Dialect, Param};
 use crate::error::{token_error, unknown_tenant};
 use crate::{AuditDraft, Change, NewTenant, StoreError, TokenRecord};
 
+/// The built-in type of users, whose tokens die with them.
+const USER_TYPE: &str = "user";
+
 /// An open write transaction.
 pub(crate) struct Writer<D: Dialect> {
     tx: Transaction<'static, D>,
@@ -117,6 +120,8 @@ where
     }
 
     /// Applies a batch's changes in order and appends its change-log rows at `revision`.
+    /// Returns the tokens the batch revoked: those of the users it deletes, as (user,
+    /// token id, whether a service credential).
     pub(crate) async fn apply(
         &mut self,
         tenant: &str,
@@ -124,21 +129,31 @@ where
         batch: &Batch<'_>,
         actor: &str,
         at: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<(String, String, bool)>, StoreError> {
+        let mut revoked = Vec::new();
         for step in &batch.steps {
             match step {
                 Step::PutRelations(run) => D::put_relations(&mut self.tx, tenant, run).await?,
                 Step::DeleteRelations(run) => {
                     D::delete_relations(&mut self.tx, tenant, run).await?;
                 }
-                Step::One(change) => self.apply_one(tenant, change).await?,
+                Step::One(change) => {
+                    self.apply_one(tenant, change).await?;
+                    if let Change::DeleteEntity { ty, id } = change
+                        && ty == USER_TYPE
+                    {
+                        for (token, credential) in self.revoke_user_tokens(tenant, id).await? {
+                            revoked.push((id.clone(), token, credential));
+                        }
+                    }
+                }
             }
         }
         if !batch.payloads.is_empty() {
             let revision = codec::to_db(revision)?;
             D::insert_changes(&mut self.tx, tenant, revision, &batch.payloads, actor, at).await?;
         }
-        Ok(())
+        Ok(revoked)
     }
 
     /// Appends `drafts` to the tenant's audit chain at `revision` and returns their
@@ -168,8 +183,27 @@ where
     }
 
     /// Stores a new token: [`StoreError::Exists`] for a taken id or hash,
-    /// [`StoreError::NotFound`] for an unknown tenant.
+    /// [`StoreError::NotFound`] for an unknown tenant, or for a user (the token's
+    /// `principal`) the tenant does not have. The caller holds the tenant's lock, so the
+    /// user cannot be deleted between this check and the commit (a deletion revokes
+    /// every token of its user in its own transaction: a token never outlives its user,
+    /// and a user re-created under the same id inherits none).
     pub(crate) async fn insert_token(&mut self, t: &TokenRecord) -> Result<(), StoreError> {
+        if let (Some(tenant), Some(user)) = (t.tenant.as_deref(), t.principal.as_deref()) {
+            let found: Option<(i64,)> = sqlx::query_as(
+                "SELECT CAST(1 AS BIGINT) FROM entities WHERE tenant = $1 AND ty = $2 AND id = $3",
+            )
+            .bind(tenant)
+            .bind(USER_TYPE)
+            .bind(user)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+            if found.is_none() {
+                return Err(StoreError::NotFound(format!(
+                    "user `{user}` of tenant `{tenant}`"
+                )));
+            }
+        }
         let done = sqlx::query(
             "INSERT INTO tokens (id, hash, tenant, principal, created_at, revoked, credential) \
              VALUES ($1, $2, $3, $4, $5, FALSE, $6)",
@@ -202,8 +236,48 @@ where
         let revoked = D::rows_affected(&done) > 0;
         if revoked {
             D::notify(&mut self.tx, &crate::Notice::token_payload(id)).await?;
+            self.bump_revocations().await?;
         }
         Ok(revoked)
+    }
+
+    /// Revokes every unrevoked token and service credential of `tenant` acting as
+    /// `user` (a deletion of the user); returns them as (id, whether a credential).
+    pub(crate) async fn revoke_user_tokens(
+        &mut self,
+        tenant: &str,
+        user: &str,
+    ) -> Result<Vec<(String, bool)>, StoreError> {
+        let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+            "UPDATE tokens SET revoked = TRUE \
+             WHERE tenant = $1 AND principal = $2 AND NOT revoked RETURNING id, credential",
+        )
+        .bind(tenant)
+        .bind(user)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let mut out: Vec<(String, bool)> = rows
+            .into_iter()
+            .map(|(id, credential)| (id, credential.is_some()))
+            .collect();
+        // In a stable order for the audit entries.
+        out.sort();
+        for (id, _) in &out {
+            D::notify(&mut self.tx, &crate::Notice::token_payload(id)).await?;
+        }
+        if !out.is_empty() {
+            self.bump_revocations().await?;
+        }
+        Ok(out)
+    }
+
+    /// Moves the revocation generation on (every transaction that revokes a token does,
+    /// so a token cache in any process learns that it must look again).
+    async fn bump_revocations(&mut self) -> Result<(), StoreError> {
+        sqlx::query("UPDATE revocations SET generation = generation + 1 WHERE id = 1")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
     }
 
     /// Applies a change that is not a run of relation writes.

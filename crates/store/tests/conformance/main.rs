@@ -48,6 +48,7 @@ harness::suite!(
         unknown_tenant_is_not_found,
         tenants_are_isolated,
         tokens_put_find_revoke_list,
+        deleting_a_user_revokes_its_tokens,
         thousand_tuple_batch_is_one_revision,
         memory_matches_store,
         sod_rules_round_trip,
