@@ -87,7 +87,11 @@ async fn client(base: String, op: String, cycle: usize, task: usize, acked: Arc<
     for n in 0.. {
         let name = format!("c{cycle}_{task}_{n}");
         let (method, path, body) = match n % 6 {
-            0 => (Method::POST, format!("{T}/users"), Some(json!({"id": name}))),
+            0 => (
+                Method::POST,
+                format!("{T}/users"),
+                Some(json!({"id": name})),
+            ),
             1 => (
                 Method::POST,
                 format!("{T}/roles"),
@@ -146,7 +150,8 @@ async fn client(base: String, op: String, cycle: usize, task: usize, acked: Arc<
             2 => {}
             3 => {
                 let id = v["id"].as_str().unwrap().to_owned();
-                a.tokens.push((id.clone(), v["token"].as_str().unwrap().to_owned()));
+                a.tokens
+                    .push((id.clone(), v["token"].as_str().unwrap().to_owned()));
                 my_tokens.push(id);
             }
             4 => {
@@ -271,7 +276,10 @@ async fn check(url: &str, acked: &Acked) -> BTreeMap<String, bool> {
         .filter(|e| !security(&e.action))
         .map(|e| e.revision)
         .collect();
-    assert_eq!(audited, log_revisions, "change revisions and their audit entries");
+    assert_eq!(
+        audited, log_revisions,
+        "change revisions and their audit entries"
+    );
     for u in &acked.users {
         let target = format!("user:{u}");
         assert_eq!(
@@ -315,13 +323,20 @@ async fn check(url: &str, acked: &Acked) -> BTreeMap<String, bool> {
         );
     }
     for id in creates.keys().chain(revokes.keys()) {
-        assert!(stored.contains_key(id), "an entry names token `{id}`, not stored");
+        assert!(
+            stored.contains_key(id),
+            "an entry names token `{id}`, not stored"
+        );
     }
     for (id, _) in &acked.tokens {
         assert!(stored.contains_key(id), "acknowledged token `{id}` lost");
     }
     for id in &acked.revoked {
-        assert_eq!(stored.get(id), Some(&true), "acknowledged revocation of `{id}` lost");
+        assert_eq!(
+            stored.get(id),
+            Some(&true),
+            "acknowledged revocation of `{id}` lost"
+        );
     }
     stored
 }

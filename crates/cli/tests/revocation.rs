@@ -31,7 +31,9 @@ async fn cli_revoke_bites_at_once(url: &str) {
             201,
         )
         .await;
-    admin.post(&format!("{T}/users"), json!({"id": "alice"}), 201).await;
+    admin
+        .post(&format!("{T}/users"), json!({"id": "alice"}), 201)
+        .await;
     admin
         .post(
             &format!("{T}/assignments"),
@@ -65,7 +67,10 @@ async fn cli_revoke_bites_at_once(url: &str) {
         );
         // The very next request, and a write, are refused.
         let (status, v) = alice.call(Method::GET, "/v1/whoami", None).await;
-        assert_eq!(status, 401, "round {round}: the revoked token still works: {v}");
+        assert_eq!(
+            status, 401,
+            "round {round}: the revoked token still works: {v}"
+        );
         let (status, _) = alice
             .call(
                 Method::POST,

@@ -45,7 +45,9 @@ async fn deleted_users_tokens_die(backend: Backend) {
     let users = s.get(&format!("{T}/users"), &alice).await;
     users.expect(200);
 
-    s.delete(&format!("{T}/users/alice"), &s.op).await.expect(200);
+    s.delete(&format!("{T}/users/alice"), &s.op)
+        .await
+        .expect(200);
     assert_eq!(whoami(&s, &alice).await, 401, "a deleted user's token");
     assert_eq!(
         s.get(&format!("{T}/users"), &alice).await.status,
@@ -71,12 +73,7 @@ async fn deleted_users_tokens_die(backend: Backend) {
         .iter()
         .filter(|e| e["revision"] == *revision && e["action"] != "user.delete")
         .filter(|e| e["action"] != "assignment.delete")
-        .map(|e| {
-            (
-                e["action"].as_str().unwrap(),
-                e["target"].as_str().unwrap(),
-            )
-        })
+        .map(|e| (e["action"].as_str().unwrap(), e["target"].as_str().unwrap()))
         .collect();
     let cred_target = format!("credential:{cred_id}");
     assert!(
@@ -96,7 +93,11 @@ async fn deleted_users_tokens_die(backend: Backend) {
     // The same id again: the old token and credential stay dead, a new token works.
     s.user("acme", "alice", None).await;
     s.assign("acme", "alice", "contact_admin", None).await;
-    assert_eq!(whoami(&s, &alice).await, 401, "the re-created id's old token");
+    assert_eq!(
+        whoami(&s, &alice).await,
+        401,
+        "the re-created id's old token"
+    );
     assert_eq!(whoami(&s, &cred_secret).await, 401);
     let fresh = s.mint("acme", "alice").await;
     assert_eq!(whoami(&s, &fresh).await, 200);

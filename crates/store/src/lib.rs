@@ -16,7 +16,10 @@ mod writer;
 
 use async_trait::async_trait;
 
-pub use audit::{AuditDraft, AuditFilter, AuditRecord, AuditVerification};
+pub use audit::{
+    AuditAppend, AuditCheckpoint, AuditDraft, AuditFilter, AuditRecord, AuditTally,
+    AuditVerification, AuditVerified,
+};
 pub use error::StoreError;
 pub use model::*;
 pub use notice::{CHANNEL, Notice, Notices};
@@ -100,6 +103,34 @@ pub trait Store: Send + Sync + 'static {
         actor: &str,
         at: i64,
     ) -> Result<Vec<u64>, StoreError>;
+
+    /// Group commit of audit entries that change no state (sensitive decisions of many
+    /// requests): appends `entries` in order, each with its own actor and time, at the
+    /// tenant's current revision, and adds `tallies` (repetitions of a decision within a
+    /// window, see [`Store::flush_audit_tallies`]), in one transaction: all or nothing.
+    async fn append_audit_batch(
+        &self,
+        tenant: &str,
+        entries: &[AuditAppend],
+        tallies: &[AuditTally],
+    ) -> Result<(), StoreError>;
+
+    /// Turns every tally of a window begun before `ended_before` (Unix seconds), in every
+    /// tenant, into one chained entry (its decision's action and target, its `after`
+    /// with `"coalesced": {"count", "first_at", "last_at"}`, at its last time) and
+    /// deletes it, one transaction per tenant, so each tally is written exactly once
+    /// whichever process flushes. Returns the entries written.
+    async fn flush_audit_tallies(&self, ended_before: i64) -> Result<u64, StoreError>;
+
+    /// Where the tenant's last verification found the chain intact, if stored.
+    async fn audit_checkpoint(&self, tenant: &str) -> Result<Option<AuditCheckpoint>, StoreError>;
+
+    /// Stores where a verification found the chain intact (replacing the previous).
+    async fn put_audit_checkpoint(
+        &self,
+        tenant: &str,
+        c: &AuditCheckpoint,
+    ) -> Result<(), StoreError>;
 
     /// Audit entries matching `filter`, by sequence number (ascending, or descending
     /// with `newest_first`).
@@ -215,35 +246,82 @@ pub trait Store: Send + Sync + 'static {
     /// Verifies the tenant's audit chain: recomputes every entry's hash from its stored
     /// fields and its predecessor's hash, and reports the first entry that does not match.
     async fn verify_audit(&self, tenant: &str) -> Result<AuditVerification, StoreError> {
-        let mut after = 0u64;
-        let mut prev = String::new();
+        let v = self.verify_audit_from(tenant, None).await?;
+        Ok(AuditVerification {
+            entries: v.entries,
+            first_bad: v.first_bad,
+        })
+    }
+
+    /// [`Store::verify_audit`] from the entry after `from` (its sequence number and
+    /// hash, as a previous verification found them: the prefix up to it is taken as
+    /// verified, once entry `from` is found stored unchanged), or from the first entry.
+    /// Reads the chain a page at a time: memory does not grow with its length.
+    async fn verify_audit_from(
+        &self,
+        tenant: &str,
+        from: Option<(u64, String)>,
+    ) -> Result<AuditVerified, StoreError> {
+        const PAGE: u32 = 10_000;
+        let (mut after, mut prev) = match &from {
+            Some((seq, hash)) => (*seq, hash.clone()),
+            None => (0, String::new()),
+        };
         let mut checked = 0u64;
+        let mut last: Option<(u64, String)> = from.clone();
+        if let Some((seq, hash)) = &from {
+            // The checkpoint's own entry must still be what was verified.
+            let found = self
+                .audit(
+                    tenant,
+                    &AuditFilter {
+                        after_seq: Some(seq.saturating_sub(1)),
+                        limit: 1,
+                        ..AuditFilter::default()
+                    },
+                )
+                .await?;
+            let intact = found
+                .first()
+                .is_some_and(|r| r.seq == *seq && r.hash == *hash && audit::hash_of(r) == *hash);
+            if !intact {
+                return Ok(AuditVerified {
+                    entries: 0,
+                    first_bad: Some((
+                        *seq,
+                        "the checkpoint's entry is missing or altered".to_owned(),
+                    )),
+                    from,
+                    last: None,
+                });
+            }
+        }
         loop {
             let page = self
                 .audit(
                     tenant,
                     &AuditFilter {
                         after_seq: Some(after),
-                        limit: 10_000,
+                        limit: PAGE,
                         ..AuditFilter::default()
                     },
                 )
                 .await?;
             if page.is_empty() {
-                return Ok(AuditVerification {
+                return Ok(AuditVerified {
                     entries: checked,
                     first_bad: None,
+                    from,
+                    last,
                 });
             }
             for r in page {
-                after = r.seq;
                 checked += 1;
-                let expected_seq = checked;
+                let expected_seq = after + 1;
                 let problem = if r.seq != expected_seq {
                     Some(format!(
                         "sequence {} follows {}: an entry is missing",
-                        r.seq,
-                        expected_seq - 1
+                        r.seq, after
                     ))
                 } else if r.prev_hash != prev {
                     Some("its previous-hash does not match the entry before it".to_owned())
@@ -253,11 +331,15 @@ pub trait Store: Send + Sync + 'static {
                     None
                 };
                 if let Some(reason) = problem {
-                    return Ok(AuditVerification {
+                    return Ok(AuditVerified {
                         entries: checked,
                         first_bad: Some((r.seq, reason)),
+                        from,
+                        last,
                     });
                 }
+                after = r.seq;
+                last = Some((r.seq, r.hash.clone()));
                 prev = r.hash;
             }
         }

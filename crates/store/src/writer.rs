@@ -12,7 +12,7 @@ use sqlx::{ColumnIndex, Executor, Pool, Transaction};
 use crate::codec::{self, Batch, Step};
 use crate::dialect::{Column, Dialect, Param};
 use crate::error::{token_error, unknown_tenant};
-use crate::{AuditDraft, Change, NewTenant, StoreError, TokenRecord};
+use crate::{AuditAppend, AuditDraft, AuditTally, Change, NewTenant, StoreError, TokenRecord};
 
 /// The built-in type of users, whose tokens die with them.
 const USER_TYPE: &str = "user";
@@ -180,6 +180,130 @@ where
         let records = codec::extend_chain(last, drafts, revision, actor, at)?;
         D::insert_audit(&mut self.tx, tenant, &records).await?;
         Ok(records.iter().map(|r| r.seq).collect())
+    }
+
+    /// Appends `entries` (each with its own actor and time) to the tenant's audit chain
+    /// at `revision`, in order. The caller holds the tenant's lock.
+    pub(crate) async fn append_entries(
+        &mut self,
+        tenant: &str,
+        entries: &[AuditAppend],
+        revision: u64,
+    ) -> Result<(), StoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut last: Option<(i64, String)> = sqlx::query_as(
+            "SELECT seq, hash FROM audit WHERE tenant = $1 ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(tenant)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let mut records = Vec::with_capacity(entries.len());
+        for e in entries {
+            let mut next = codec::extend_chain(
+                last.take(),
+                std::slice::from_ref(&e.draft),
+                revision,
+                &e.actor,
+                e.at,
+            )?;
+            if let Some(r) = next.last() {
+                last = Some((codec::to_db(r.seq)?, r.hash.clone()));
+            }
+            records.append(&mut next);
+        }
+        D::insert_audit(&mut self.tx, tenant, &records).await
+    }
+
+    /// Adds `tallies` to the tenant's tallies of repeated decisions (one row per key
+    /// and window: counts add up, the first and last times widen).
+    pub(crate) async fn add_tallies(
+        &mut self,
+        tenant: &str,
+        tallies: &[AuditTally],
+    ) -> Result<(), StoreError> {
+        for t in tallies {
+            sqlx::query(
+                "INSERT INTO audit_tallies (tenant, key, window_start, actor, action, target, \
+                 after, first_at, last_at, count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (tenant, key, window_start) DO UPDATE SET \
+                 count = audit_tallies.count + excluded.count, \
+                 first_at = CASE WHEN excluded.first_at < audit_tallies.first_at \
+                   THEN excluded.first_at ELSE audit_tallies.first_at END, \
+                 last_at = CASE WHEN excluded.last_at > audit_tallies.last_at \
+                   THEN excluded.last_at ELSE audit_tallies.last_at END",
+            )
+            .bind(tenant)
+            .bind(t.key.as_str())
+            .bind(t.window_start)
+            .bind(t.actor.as_str())
+            .bind(t.draft.action.as_str())
+            .bind(t.draft.target.as_str())
+            .bind(t.draft.after.as_deref())
+            .bind(t.first_at)
+            .bind(t.last_at)
+            .bind(codec::to_db(t.count)?)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Turns the tenant's tallies of windows begun before `ended_before` into chained
+    /// entries (one each, with its count) at `revision`, and deletes them; returns how
+    /// many. The caller holds the tenant's lock.
+    pub(crate) async fn flush_tallies(
+        &mut self,
+        tenant: &str,
+        ended_before: i64,
+        revision: u64,
+    ) -> Result<u64, StoreError> {
+        type Row = (
+            String,
+            i64,
+            String,
+            String,
+            String,
+            Option<String>,
+            i64,
+            i64,
+            i64,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT key, window_start, actor, action, target, after, first_at, last_at, count \
+             FROM audit_tallies WHERE tenant = $1 AND window_start < $2 \
+             ORDER BY first_at, key, window_start",
+        )
+        .bind(tenant)
+        .bind(ended_before)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let entries: Vec<AuditAppend> = rows
+            .into_iter()
+            .map(
+                |(_, _, actor, action, target, after, first_at, last_at, count)| AuditAppend {
+                    actor,
+                    at: last_at,
+                    draft: AuditDraft {
+                        action,
+                        target,
+                        before: None,
+                        after: Some(codec::coalesced(after.as_deref(), count, first_at, last_at)),
+                    },
+                },
+            )
+            .collect();
+        self.append_entries(tenant, &entries, revision).await?;
+        sqlx::query("DELETE FROM audit_tallies WHERE tenant = $1 AND window_start < $2")
+            .bind(tenant)
+            .bind(ended_before)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(entries.len() as u64)
     }
 
     /// Stores a new token: [`StoreError::Exists`] for a taken id or hash,

@@ -174,3 +174,46 @@ pub(crate) async fn rehashed_audit_entry_is_detected(ctx: &Ctx) {
     assert_eq!((entries, seq), (4, 4), "{reason}");
     assert!(reason.contains("previous-hash"), "{reason}");
 }
+
+/// A verification resumes from a stored checkpoint: entries after it are verified, an
+/// alteration after it is found, and an altered checkpoint entry is reported.
+pub(crate) async fn verification_resumes_from_a_checkpoint(ctx: &Ctx) {
+    let s = &*ctx.store;
+    audited_tenants(s).await;
+    assert_eq!(s.audit_checkpoint("acme").await.unwrap(), None);
+    let full = s.verify_audit_from("acme", None).await.unwrap();
+    assert_eq!((full.entries, &full.first_bad), (5, &None));
+    let (seq, hash) = full.last.clone().unwrap();
+    assert_eq!(seq, 5);
+    let cp = rolecall_store::AuditCheckpoint {
+        seq: 3,
+        hash: s.audit("acme", &all()).await.unwrap()[2].hash.clone(),
+        verified_at: AT,
+    };
+    s.put_audit_checkpoint("acme", &cp).await.unwrap();
+    assert_eq!(s.audit_checkpoint("acme").await.unwrap(), Some(cp.clone()));
+    let resumed = s
+        .verify_audit_from("acme", Some((cp.seq, cp.hash.clone())))
+        .await
+        .unwrap();
+    assert_eq!((resumed.entries, &resumed.first_bad), (2, &None));
+    assert_eq!(resumed.last, Some((seq, hash)));
+    // An unknown tenant has no checkpoint to store.
+    assert!(s.put_audit_checkpoint("ghost", &cp).await.is_err());
+    // Entry 4 altered: found from the checkpoint.
+    ctx.execute_raw("UPDATE audit SET actor = 'mallory' WHERE tenant = 'acme' AND seq = 4")
+        .await;
+    let v = s
+        .verify_audit_from("acme", Some((cp.seq, cp.hash.clone())))
+        .await
+        .unwrap();
+    assert_eq!(v.first_bad.map(|(s, _)| s), Some(4));
+    // The checkpoint's own entry altered: reported, not trusted.
+    ctx.execute_raw("UPDATE audit SET actor = 'mallory' WHERE tenant = 'acme' AND seq = 3")
+        .await;
+    let v = s
+        .verify_audit_from("acme", Some((cp.seq, cp.hash.clone())))
+        .await
+        .unwrap();
+    assert_eq!(v.first_bad.map(|(s, _)| s), Some(3));
+}

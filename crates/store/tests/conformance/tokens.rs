@@ -58,10 +58,14 @@ pub(crate) async fn tokens_put_find_revoke_list(s: &dyn Store) {
     ));
     // Unknown user: a token never exists without its user.
     assert!(matches!(
-        s.put_token(&tok("t9", Some("acme"), Some("nobody"), AT)).await,
+        s.put_token(&tok("t9", Some("acme"), Some("nobody"), AT))
+            .await,
         Err(StoreError::NotFound(_))
     ));
-    assert_eq!(s.find_token(&tok("t9", None, None, AT).hash).await.unwrap(), None);
+    assert_eq!(
+        s.find_token(&tok("t9", None, None, AT).hash).await.unwrap(),
+        None
+    );
 
     assert_eq!(s.find_token(&t1.hash).await.unwrap(), Some(t1.clone()));
     assert_eq!(s.find_token(&op1.hash).await.unwrap(), Some(op1.clone()));
