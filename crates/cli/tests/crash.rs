@@ -374,17 +374,15 @@ async fn crash_cycles(url: &str, cycles: usize) {
             t.await.unwrap();
         }
         server = Server::start(url, &[]).await;
-        let a = acked.lock().unwrap();
+        let snapshot = std::mem::take(&mut *acked.lock().unwrap());
         eprintln!(
             "cycle {cycle}: {} writes acknowledged so far ({} users, {} tenants, {} tokens, {} revocations)",
-            a.writes,
-            a.users.len(),
-            a.tenants.len(),
-            a.tokens.len(),
-            a.revoked.len()
+            snapshot.writes,
+            snapshot.users.len(),
+            snapshot.tenants.len(),
+            snapshot.tokens.len(),
+            snapshot.revoked.len()
         );
-        drop(a);
-        let snapshot = std::mem::take(&mut *acked.lock().unwrap());
         let stored = check(url, &snapshot).await;
         // The restarted server refuses an acknowledged revocation and accepts a token
         // minted and never revoked (an unanswered revocation may have committed).

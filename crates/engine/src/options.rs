@@ -20,6 +20,10 @@ pub struct Options {
     /// Change-log rows read per page while catching up with other nodes; past a page,
     /// the complete revisions read so far are applied before reading on.
     pub catch_up_page: u32,
+    /// Identical sensitive decisions (same actor, action, target and outcome) within
+    /// this window after the first are counted, not each written: one entry with the
+    /// count when the window ends (zero: every decision its own entry).
+    pub audit_window: Duration,
 }
 
 impl Default for Options {
@@ -31,6 +35,7 @@ impl Default for Options {
             checkpoint_every: 500,
             follow_poll: Duration::from_secs(1),
             catch_up_page: 50_000,
+            audit_window: Duration::from_secs(60),
         }
     }
 }

@@ -11,6 +11,7 @@ use rolecall_core::profile::USER;
 use rolecall_store::{AuditDraft, NewTenant, Store, TokenRecord};
 
 use crate::actor::Actor;
+use crate::audit_sink::AuditSink;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{EngineError, EngineResult};
 use crate::options::Options;
@@ -79,12 +80,15 @@ impl Engine {
         options: Options,
         clock: Arc<dyn Clock>,
     ) -> EngineResult<Arc<Engine>> {
+        let audit = AuditSink::start(store.clone(), options.audit_window);
         let shared = Arc::new(Shared {
             store,
             clock,
             options,
             tokens: TokenCache::default(),
+            audit,
         });
+        crate::audit_sink::flush_periodically(Arc::downgrade(&shared));
         let mut tenants = BTreeMap::new();
         for record in shared.store.list_tenants().await? {
             let id = record.id.clone();
@@ -100,6 +104,12 @@ impl Engine {
     /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.shared.store
+    }
+
+    /// Writes the tallies of repeated decisions whose window has ended into the audit
+    /// chain now (a background task does it every second); returns how many entries.
+    pub async fn flush_audit(&self) -> EngineResult<u64> {
+        crate::audit_sink::flush(&self.shared).await
     }
 
     /// Now, by the engine's clock.

@@ -25,6 +25,9 @@ pub struct Config {
     pub revision_wait: std::time::Duration,
     /// How often a node reads the change log when no notification woke it (PostgreSQL).
     pub follow_poll: std::time::Duration,
+    /// Identical sensitive decisions within this window after the first are counted in
+    /// one audit entry rather than written each (zero: every decision its own entry).
+    pub audit_window: std::time::Duration,
 }
 
 impl Default for Config {
@@ -38,6 +41,7 @@ impl Default for Config {
             relation_batch_limit: 1000,
             revision_wait: rolecall_engine::Options::default().revision_wait,
             follow_poll: rolecall_engine::Options::default().follow_poll,
+            audit_window: rolecall_engine::Options::default().audit_window,
         }
     }
 }
@@ -50,6 +54,7 @@ impl Config {
             relation_batch_limit: self.relation_batch_limit,
             revision_wait: self.revision_wait,
             follow_poll: self.follow_poll,
+            audit_window: self.audit_window,
             ..rolecall_engine::Options::default()
         }
     }
@@ -71,6 +76,8 @@ pub struct FileConfig {
     pub revision_wait_ms: Option<u64>,
     /// See [`Config::follow_poll`], in milliseconds.
     pub follow_poll_ms: Option<u64>,
+    /// See [`Config::audit_window`], in seconds.
+    pub audit_window_secs: Option<u64>,
 }
 
 impl FileConfig {

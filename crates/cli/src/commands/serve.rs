@@ -33,8 +33,13 @@ pub struct Args {
     /// it (default 1000).
     #[arg(long, env = "ROLECALL_FOLLOW_POLL_MS")]
     follow_poll_ms: Option<u64>,
+    /// Identical sensitive decisions (same caller, action, resource and outcome) within
+    /// this many seconds after the first are counted in one audit entry, written when
+    /// the window ends (default 60; 0: every decision its own entry).
+    #[arg(long, env = "ROLECALL_AUDIT_WINDOW_SECS")]
+    audit_window_secs: Option<u64>,
     /// A TOML file with `listen`, `database_url`, `body_limit`, `demo`,
-    /// `revision_wait_ms`, `follow_poll_ms`.
+    /// `revision_wait_ms`, `follow_poll_ms`, `audit_window_secs`.
     #[arg(long, env = "ROLECALL_CONFIG")]
     config: Option<PathBuf>,
     /// Log as JSON lines.
@@ -65,6 +70,10 @@ fn config(a: Args) -> anyhow::Result<(Config, bool)> {
                 .follow_poll_ms
                 .or(file.follow_poll_ms)
                 .map_or(d.follow_poll, |ms| Duration::from_millis(ms.max(10))),
+            audit_window: a
+                .audit_window_secs
+                .or(file.audit_window_secs)
+                .map_or(d.audit_window, Duration::from_secs),
             ..d
         },
         a.log_json,

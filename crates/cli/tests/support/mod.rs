@@ -130,6 +130,7 @@ impl Server {
         .env_remove("ROLECALL_LOG_JSON")
         .env_remove("ROLECALL_REVISION_WAIT_MS")
         .env_remove("ROLECALL_FOLLOW_POLL_MS")
+        .env_remove("ROLECALL_AUDIT_WINDOW_SECS")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
