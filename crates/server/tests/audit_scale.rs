@@ -235,3 +235,65 @@ async fn exports_stream_and_verification_resumes_sqlite() {
 async fn exports_stream_and_verification_resumes_postgres() {
     exports_stream(Backend::Postgres).await;
 }
+
+/// Rough figures (ignored; `cargo test -p rolecall-server --test audit_scale -- --ignored
+/// --nocapture`): one caller's identical sensitive checks from 16 clients for 5 s, with
+/// and without the coalescing window (group commit either way): checks answered,
+/// decision entries written, database size; and the cost of one revocation-generation
+/// read, which the token cache does at most once a millisecond.
+async fn figures(backend: Backend) {
+    for window in [Duration::ZERO, Duration::from_secs(60)] {
+        let s = Arc::new(TestServer::start_on_with(backend, |c| c.audit_window = window).await);
+        let sam = zoom(&s).await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let mut tasks = Vec::new();
+        for _ in 0..16 {
+            let (s, sam) = (s.clone(), sam.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut n = 0u64;
+                while std::time::Instant::now() < deadline {
+                    s.post(&format!("{T}/check"), &sam, listen("sam"))
+                        .await
+                        .expect(200);
+                    n += 1;
+                }
+                n
+            }));
+        }
+        let mut checks = 0;
+        for t in tasks {
+            checks += t.await.unwrap();
+        }
+        let entries = s.get(&format!("{T}/audit/verify"), &s.op).await.body["entries"].clone();
+        let size = s
+            .url
+            .strip_prefix("sqlite://")
+            .and_then(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len());
+        eprintln!(
+            "{backend:?} window {window:?}: {checks} checks in 5 s ({} /s), {entries} audit entries, sqlite file {size:?} bytes",
+            checks / 5
+        );
+        let store = rolecall_engine::open_store(&s.url).await.unwrap();
+        let start = std::time::Instant::now();
+        for _ in 0..2000 {
+            store.revocation_generation().await.unwrap();
+        }
+        eprintln!(
+            "{backend:?}: one revocation-generation read {:?}",
+            start.elapsed() / 2000
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "figures, not a check"]
+async fn figures_sqlite() {
+    figures(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "figures, not a check"]
+async fn figures_postgres() {
+    figures(Backend::Postgres).await;
+}
