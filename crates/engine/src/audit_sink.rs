@@ -253,12 +253,14 @@ async fn write_batches(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Pending>) {
     }
 }
 
-/// Writes ended tallies into the chain every [`FLUSH_EVERY`], and once at once, until
-/// the engine is dropped.
-pub(crate) fn flush_periodically(shared: Weak<Shared>) {
+/// Writes ended tallies into the chain every [`FLUSH_EVERY`] (the first at once), and
+/// with a retention prunes every tenant's chain every [`PRUNE_EVERY`], until the
+/// engine is dropped.
+pub(crate) fn flush_periodically(shared: Weak<Shared>, tenants: Weak<crate::Engine>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(FLUSH_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_prune: Option<tokio::time::Instant> = None;
         loop {
             tick.tick().await;
             let Some(shared) = shared.upgrade() else {
@@ -267,9 +269,21 @@ pub(crate) fn flush_periodically(shared: Weak<Shared>) {
             if let Err(e) = flush(&shared).await {
                 tracing::warn!(error = %e, "coalesced audit entries not written yet; retrying");
             }
+            if shared.options.audit_retention.is_some()
+                && last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY)
+                && let Some(engine) = tenants.upgrade()
+            {
+                last_prune = Some(tokio::time::Instant::now());
+                if let Err(e) = engine.prune_audit().await {
+                    tracing::warn!(error = %e, "audit retention: pruning failed; retrying");
+                }
+            }
         }
     });
 }
+
+/// How often chains are pruned when a retention is set.
+pub const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
 /// Writes every ended tally into the chain; returns how many entries.
 pub(crate) async fn flush(shared: &Shared) -> EngineResult<u64> {

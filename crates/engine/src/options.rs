@@ -24,6 +24,10 @@ pub struct Options {
     /// this window after the first are counted, not each written: one entry with the
     /// count when the window ends (zero: every decision its own entry).
     pub audit_window: Duration,
+    /// Audit entries older than this are pruned from the front of each tenant's chain
+    /// (every minute), the last pruned hash kept as the chain's root; `None`: kept
+    /// forever.
+    pub audit_retention: Option<Duration>,
 }
 
 impl Default for Options {
@@ -36,6 +40,7 @@ impl Default for Options {
             follow_poll: Duration::from_secs(1),
             catch_up_page: 50_000,
             audit_window: Duration::from_secs(60),
+            audit_retention: None,
         }
     }
 }

@@ -88,17 +88,22 @@ impl Engine {
             tokens: TokenCache::default(),
             audit,
         });
-        crate::audit_sink::flush_periodically(Arc::downgrade(&shared));
+
         let mut tenants = BTreeMap::new();
         for record in shared.store.list_tenants().await? {
             let id = record.id.clone();
             tenants.insert(id, Arc::new(Tenant::load(shared.clone(), record).await?));
         }
-        Ok(Arc::new(Engine {
+        let engine = Arc::new(Engine {
             shared,
             tenants: RwLock::new(tenants),
             follow: crate::follower::FollowState::default(),
-        }))
+        });
+        crate::audit_sink::flush_periodically(
+            Arc::downgrade(&engine.shared),
+            Arc::downgrade(&engine),
+        );
+        Ok(engine)
     }
 
     /// The store.
@@ -110,6 +115,28 @@ impl Engine {
     /// chain now (a background task does it every second); returns how many entries.
     pub async fn flush_audit(&self) -> EngineResult<u64> {
         crate::audit_sink::flush(&self.shared).await
+    }
+
+    /// Retention: prunes every tenant's audit chain of the entries older than
+    /// [`Options::audit_retention`] (none when it is not set), keeping each chain's root
+    /// so the rest verifies; a background task does it every minute. Returns the
+    /// entries pruned.
+    pub async fn prune_audit(&self) -> EngineResult<u64> {
+        let Some(keep) = self.options().audit_retention else {
+            return Ok(0);
+        };
+        let now = self.now();
+        let before = now.saturating_sub(i64::try_from(keep.as_secs()).unwrap_or(i64::MAX));
+        let mut pruned = 0;
+        for t in self.tenants() {
+            match self.store().prune_audit(&t.id, before, now).await {
+                Ok(n) => pruned += n,
+                // A tenant gone meanwhile is skipped.
+                Err(rolecall_store::StoreError::NotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(pruned)
     }
 
     /// Now, by the engine's clock.

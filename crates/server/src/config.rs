@@ -28,6 +28,9 @@ pub struct Config {
     /// Identical sensitive decisions within this window after the first are counted in
     /// one audit entry rather than written each (zero: every decision its own entry).
     pub audit_window: std::time::Duration,
+    /// Audit entries older than this are pruned (the chain's root kept, so the rest
+    /// still verifies); `None`: kept forever.
+    pub audit_retention: Option<std::time::Duration>,
 }
 
 impl Default for Config {
@@ -42,6 +45,7 @@ impl Default for Config {
             revision_wait: rolecall_engine::Options::default().revision_wait,
             follow_poll: rolecall_engine::Options::default().follow_poll,
             audit_window: rolecall_engine::Options::default().audit_window,
+            audit_retention: None,
         }
     }
 }
@@ -55,6 +59,7 @@ impl Config {
             revision_wait: self.revision_wait,
             follow_poll: self.follow_poll,
             audit_window: self.audit_window,
+            audit_retention: self.audit_retention,
             ..rolecall_engine::Options::default()
         }
     }
@@ -78,6 +83,8 @@ pub struct FileConfig {
     pub follow_poll_ms: Option<u64>,
     /// See [`Config::audit_window`], in seconds.
     pub audit_window_secs: Option<u64>,
+    /// See [`Config::audit_retention`], in days.
+    pub audit_retention_days: Option<u64>,
 }
 
 impl FileConfig {

@@ -122,6 +122,16 @@ pub trait Store: Send + Sync + 'static {
     /// whichever process flushes. Returns the entries written.
     async fn flush_audit_tallies(&self, ended_before: i64) -> Result<u64, StoreError>;
 
+    /// Retention: prunes the front of the tenant's audit chain, every entry before the
+    /// first one written at or after `before` (Unix seconds), in one transaction; the
+    /// last pruned entry's sequence number and hash become the chain's root
+    /// ([`Store::audit_root`]), from which the rest verifies. Returns the entries pruned.
+    async fn prune_audit(&self, tenant: &str, before: i64, at: i64) -> Result<u64, StoreError>;
+
+    /// The chain's root after pruning: the last pruned entry's sequence number and hash
+    /// (`None`: nothing pruned, the chain starts at entry 1).
+    async fn audit_root(&self, tenant: &str) -> Result<Option<(u64, String)>, StoreError>;
+
     /// Where the tenant's last verification found the chain intact, if stored.
     async fn audit_checkpoint(&self, tenant: &str) -> Result<Option<AuditCheckpoint>, StoreError>;
 
@@ -255,21 +265,52 @@ pub trait Store: Send + Sync + 'static {
 
     /// [`Store::verify_audit`] from the entry after `from` (its sequence number and
     /// hash, as a previous verification found them: the prefix up to it is taken as
-    /// verified, once entry `from` is found stored unchanged), or from the first entry.
-    /// Reads the chain a page at a time: memory does not grow with its length.
+    /// verified, once entry `from` is found stored unchanged), or from the first entry
+    /// (after the chain's root when its front was pruned). Reads the chain a page at a
+    /// time: memory does not grow with its length.
     async fn verify_audit_from(
         &self,
         tenant: &str,
         from: Option<(u64, String)>,
     ) -> Result<AuditVerified, StoreError> {
+        // After pruning, the chain starts after its root (which is not stored as an
+        // entry any more); a checkpoint inside the pruned prefix is superseded by it.
+        let root = self.audit_root(tenant).await?;
+        let from = match (from, root) {
+            (Some(f), Some(r)) if f.0 > r.0 => Some(f),
+            (_, Some(r)) => {
+                return self.verify_audit_after(tenant, r, true).await;
+            }
+            (f, None) => f,
+        };
+        match from {
+            Some(f) => self.verify_audit_after(tenant, f, false).await,
+            None => {
+                self.verify_audit_after(tenant, (0, String::new()), true)
+                    .await
+            }
+        }
+    }
+
+    /// Verifies the entries after `start` (sequence number and hash; `(0, "")`: the
+    /// chain's beginning). Unless `trusted` (the beginning or the root), entry
+    /// `start` must still be stored with that hash.
+    #[doc(hidden)]
+    async fn verify_audit_after(
+        &self,
+        tenant: &str,
+        start: (u64, String),
+        trusted: bool,
+    ) -> Result<AuditVerified, StoreError> {
         const PAGE: u32 = 10_000;
+        let from = (start.0 > 0).then(|| start.clone());
         let (mut after, mut prev) = match &from {
             Some((seq, hash)) => (*seq, hash.clone()),
             None => (0, String::new()),
         };
         let mut checked = 0u64;
         let mut last: Option<(u64, String)> = from.clone();
-        if let Some((seq, hash)) = &from {
+        if let Some((seq, hash)) = from.as_ref().filter(|_| !trusted) {
             // The checkpoint's own entry must still be what was verified.
             let found = self
                 .audit(

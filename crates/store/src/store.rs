@@ -292,6 +292,31 @@ where
         Ok(written)
     }
 
+    async fn prune_audit(&self, tenant: &str, before: i64, at: i64) -> Result<u64, StoreError> {
+        let mut w = Writer::begin(&self.pool).await?;
+        let done = async {
+            w.lock_tenant(tenant).await?;
+            w.prune_audit(tenant, before, at).await
+        }
+        .await;
+        w.finish(done).await
+    }
+
+    async fn audit_root(&self, tenant: &str) -> Result<Option<(u64, String)>, StoreError> {
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT seq, hash FROM audit_roots WHERE tenant = $1")
+                .bind(tenant)
+                .fetch_optional(&self.pool)
+                .await?;
+        match row {
+            Some((seq, hash)) => Ok(Some((codec::from_db(seq)?, hash))),
+            None => {
+                self.revision(tenant).await?;
+                Ok(None)
+            }
+        }
+    }
+
     async fn audit_checkpoint(&self, tenant: &str) -> Result<Option<AuditCheckpoint>, StoreError> {
         let row: Option<(i64, String, i64)> =
             sqlx::query_as("SELECT seq, hash, verified_at FROM audit_verified WHERE tenant = $1")

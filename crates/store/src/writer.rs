@@ -306,6 +306,69 @@ where
         Ok(entries.len() as u64)
     }
 
+    /// Prunes the front of the tenant's chain: every entry up to the last one before
+    /// the first entry written at or after `before` (so only a prefix, whatever the
+    /// order of times), keeping the last pruned entry's sequence number and hash as the
+    /// chain's root. Returns how many entries were pruned. The caller holds the
+    /// tenant's lock.
+    pub(crate) async fn prune_audit(
+        &mut self,
+        tenant: &str,
+        before: i64,
+        at: i64,
+    ) -> Result<u64, StoreError> {
+        let bounds: Option<(Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT (SELECT MIN(seq) FROM audit WHERE tenant = $1 AND at >= $2), \
+                    (SELECT MAX(seq) FROM audit WHERE tenant = $1)",
+        )
+        .bind(tenant)
+        .bind(before)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let (first_kept, last) = bounds.unwrap_or((None, None));
+        let Some(last) = last else { return Ok(0) };
+        let end = match first_kept {
+            Some(k) => k - 1,
+            None => last,
+        };
+        let root: Option<(i64,)> = sqlx::query_as("SELECT seq FROM audit_roots WHERE tenant = $1")
+            .bind(tenant)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        let from = root.map_or(0, |(s,)| s);
+        if end <= from {
+            return Ok(0);
+        }
+        let hash: Option<(String,)> =
+            sqlx::query_as("SELECT hash FROM audit WHERE tenant = $1 AND seq = $2")
+                .bind(tenant)
+                .bind(end)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        let Some((hash,)) = hash else {
+            return Err(StoreError::Corrupt(format!(
+                "tenant `{tenant}`: audit entry {end} is missing"
+            )));
+        };
+        let done = sqlx::query("DELETE FROM audit WHERE tenant = $1 AND seq <= $2")
+            .bind(tenant)
+            .bind(end)
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO audit_roots (tenant, seq, hash, pruned_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tenant) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
+             pruned_at = excluded.pruned_at",
+        )
+        .bind(tenant)
+        .bind(end)
+        .bind(hash.as_str())
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(D::rows_affected(&done))
+    }
+
     /// Stores a new token: [`StoreError::Exists`] for a taken id or hash,
     /// [`StoreError::NotFound`] for an unknown tenant, or for a user (the token's
     /// `principal`) the tenant does not have. The caller holds the tenant's lock, so the

@@ -38,8 +38,14 @@ pub struct Args {
     /// the window ends (default 60; 0: every decision its own entry).
     #[arg(long, env = "ROLECALL_AUDIT_WINDOW_SECS")]
     audit_window_secs: Option<u64>,
+    /// Prune audit entries older than this many days from each tenant's chain (every
+    /// minute; the last pruned hash is kept as the chain's root, so the rest still
+    /// verifies). Default: keep forever.
+    #[arg(long, env = "ROLECALL_AUDIT_RETENTION_DAYS")]
+    audit_retention_days: Option<u64>,
     /// A TOML file with `listen`, `database_url`, `body_limit`, `demo`,
-    /// `revision_wait_ms`, `follow_poll_ms`, `audit_window_secs`.
+    /// `revision_wait_ms`, `follow_poll_ms`, `audit_window_secs`,
+    /// `audit_retention_days`.
     #[arg(long, env = "ROLECALL_CONFIG")]
     config: Option<PathBuf>,
     /// Log as JSON lines.
@@ -74,6 +80,10 @@ fn config(a: Args) -> anyhow::Result<(Config, bool)> {
                 .audit_window_secs
                 .or(file.audit_window_secs)
                 .map_or(d.audit_window, Duration::from_secs),
+            audit_retention: a
+                .audit_retention_days
+                .or(file.audit_retention_days)
+                .map(|days| Duration::from_secs(days.saturating_mul(86_400))),
             ..d
         },
         a.log_json,

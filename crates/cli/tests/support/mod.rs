@@ -131,6 +131,7 @@ impl Server {
         .env_remove("ROLECALL_REVISION_WAIT_MS")
         .env_remove("ROLECALL_FOLLOW_POLL_MS")
         .env_remove("ROLECALL_AUDIT_WINDOW_SECS")
+        .env_remove("ROLECALL_AUDIT_RETENTION_DAYS")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

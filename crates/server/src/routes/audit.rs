@@ -324,8 +324,9 @@ pub struct AuditVerify {
     pub first_bad_seq: Option<u64>,
     /// Why.
     pub reason: Option<String>,
-    /// Verification started after this entry: 0 for the whole chain, or the stored
-    /// checkpoint's entry when resuming.
+    /// Verification started after this entry: 0 for the whole chain, the stored
+    /// checkpoint's entry when resuming, or the chain's root when retention pruned its
+    /// front (the last pruned entry, whose hash the first remaining one follows).
     pub from_seq: u64,
     /// The last entry found intact: the checkpoint stored for the next resumption.
     pub verified_to_seq: Option<u64>,

@@ -25,3 +25,13 @@ CREATE TABLE audit_verified (
     hash        TEXT NOT NULL,
     verified_at BIGINT NOT NULL
 );
+
+-- Retention: entries older than a tenant's retention are pruned from the front of its
+-- chain; the last pruned entry's sequence number and hash stay here as the chain's new
+-- root, so the rest still verifies (its first entry's previous-hash is the root's).
+CREATE TABLE audit_roots (
+    tenant    TEXT COLLATE "C" NOT NULL PRIMARY KEY REFERENCES tenants (id) ON DELETE CASCADE,
+    seq       BIGINT NOT NULL,
+    hash      TEXT NOT NULL,
+    pruned_at BIGINT NOT NULL
+);

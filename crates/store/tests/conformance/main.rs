@@ -72,6 +72,7 @@ harness::suite!(
         deleted_audit_entry_is_detected,
         rehashed_audit_entry_is_detected,
         verification_resumes_from_a_checkpoint,
+        pruning_keeps_the_chain_verifiable,
         failed_creation_audit_leaves_no_tenant,
         put_token_audited_is_one_write,
         revoke_token_audited_only_when_revoked,
