@@ -16,8 +16,14 @@
 //! entry with its count, first and last time ([`rolecall_store::Store::
 //! flush_audit_tallies`], run every [`FLUSH_EVERY`] and at start). Nothing is dropped:
 //! every decision is either its own entry or counted in one.
+//!
+//! **Budget.** Distinct decisions (entries of their own) are limited per caller and
+//! tenant to [`crate::Options::audit_actor_budget`] a minute: a check that would pass
+//! it is refused (`RateLimited`, 429) before it is answered, so no decision is ever
+//! given without its evidence, and one caller cannot grow the trail without bound by
+//! varying what it asks about.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -75,6 +81,9 @@ pub(crate) struct AuditSink {
     /// Open windows: decision key → the window's start (Unix seconds).
     windows: Mutex<HashMap<String, i64>>,
     window: i64,
+    /// Entries of their own per (tenant, actor) this minute: (minute, count).
+    spent: Mutex<HashMap<(String, String), (i64, u64)>>,
+    budget: u64,
 }
 
 impl std::fmt::Debug for Pending {
@@ -88,18 +97,22 @@ impl std::fmt::Debug for Pending {
 impl AuditSink {
     /// A sink writing to `store`, its writer task started; `window` is the coalescing
     /// window (zero: every decision its own entry).
-    pub(crate) fn start(store: Arc<dyn Store>, window: Duration) -> AuditSink {
+    pub(crate) fn start(store: Arc<dyn Store>, window: Duration, budget: u32) -> AuditSink {
         let (tx, rx) = mpsc::channel(QUEUE);
         tokio::spawn(write_batches(store, rx));
         AuditSink {
             tx,
             windows: Mutex::new(HashMap::new()),
             window: i64::try_from(window.as_secs()).unwrap_or(i64::MAX),
+            spent: Mutex::new(HashMap::new()),
+            budget: u64::from(budget),
         }
     }
 
     /// Records the entries of decisions `drafts` by `actor` in `tenant` at `now`, and
     /// returns once they are durable (each its own entry, or counted in its tally).
+    /// `RateLimited`, recording nothing, when the entries of their own would pass the
+    /// actor's budget for the minute.
     pub(crate) async fn record(
         &self,
         tenant: &str,
@@ -107,9 +120,9 @@ impl AuditSink {
         drafts: Vec<AuditDraft>,
         now: i64,
     ) -> EngineResult<()> {
-        let mut waits = Vec::with_capacity(drafts.len());
-        for draft in drafts {
-            let item = self.classify(tenant, actor, draft, now)?;
+        let items = self.classify(tenant, actor, drafts, now)?;
+        let mut waits = Vec::with_capacity(items.len());
+        for item in items {
             let (done, wait) = oneshot::channel();
             let pending = Pending {
                 tenant: tenant.to_owned(),
@@ -130,14 +143,14 @@ impl AuditSink {
     }
 
     /// The first decision of its key in a window is an entry; the rest of the window
-    /// are counted.
+    /// are counted. All or none: the entries of their own must fit the actor's budget.
     fn classify(
         &self,
         tenant: &str,
         actor: &str,
-        draft: AuditDraft,
+        drafts: Vec<AuditDraft>,
         now: i64,
-    ) -> EngineResult<Item> {
+    ) -> EngineResult<Vec<Item>> {
         let entry = |draft| {
             Item::Entry(AuditAppend {
                 actor: actor.to_owned(),
@@ -145,34 +158,87 @@ impl AuditSink {
                 draft,
             })
         };
-        if self.window <= 0 {
-            return Ok(entry(draft));
-        }
-        let key = key_of(tenant, actor, &draft);
         let mut windows = self.windows.lock().map_err(EngineError::internal)?;
-        let open = windows
-            .get(&key)
-            .copied()
-            .filter(|start| now < start.saturating_add(self.window));
-        Ok(match open {
-            Some(window_start) => Item::Tally(AuditTally {
-                key,
-                window_start,
-                actor: actor.to_owned(),
-                draft,
-                first_at: now,
-                last_at: now,
-                count: 1,
-            }),
-            None => {
-                if windows.len() >= PRUNE_ABOVE {
-                    let w = self.window;
-                    windows.retain(|_, start| now < start.saturating_add(w));
-                }
-                windows.insert(key, now);
-                entry(draft)
+        let mut fresh: HashSet<String> = HashSet::new();
+        let mut items: Vec<Option<(String, Option<i64>, AuditDraft)>> = Vec::new();
+        for draft in drafts {
+            if self.window <= 0 {
+                items.push(Some((String::new(), None, draft)));
+                continue;
             }
-        })
+            let key = key_of(tenant, actor, &draft);
+            let open = windows
+                .get(&key)
+                .copied()
+                .filter(|start| now < start.saturating_add(self.window));
+            // A key seen earlier in this same request is a repeat of it.
+            let open = open.or_else(|| fresh.contains(&key).then_some(now));
+            if open.is_none() {
+                fresh.insert(key.clone());
+            }
+            items.push(Some((key, open, draft)));
+        }
+        let new_entries = items
+            .iter()
+            .flatten()
+            .filter(|(_, open, _)| open.is_none())
+            .count() as u64;
+        self.spend(tenant, actor, new_entries, now)?;
+        if windows.len() >= PRUNE_ABOVE {
+            let w = self.window;
+            windows.retain(|_, start| now < start.saturating_add(w));
+        }
+        for key in fresh {
+            windows.insert(key, now);
+        }
+        Ok(items
+            .into_iter()
+            .flatten()
+            .map(|(key, open, draft)| match open {
+                Some(window_start) => Item::Tally(AuditTally {
+                    key,
+                    window_start,
+                    actor: actor.to_owned(),
+                    draft,
+                    first_at: now,
+                    last_at: now,
+                    count: 1,
+                }),
+                None => entry(draft),
+            })
+            .collect())
+    }
+
+    /// Takes `n` entries of their own from the actor's budget for the current minute,
+    /// or refuses them all.
+    fn spend(&self, tenant: &str, actor: &str, n: u64, now: i64) -> EngineResult<()> {
+        if self.budget == 0 || n == 0 {
+            return Ok(());
+        }
+        let minute = now.div_euclid(60);
+        let mut spent = self.spent.lock().map_err(EngineError::internal)?;
+        if spent.len() >= PRUNE_ABOVE {
+            spent.retain(|_, (m, _)| *m == minute);
+        }
+        let slot = spent
+            .entry((tenant.to_owned(), actor.to_owned()))
+            .or_insert((minute, 0));
+        if slot.0 != minute {
+            *slot = (minute, 0);
+        }
+        if slot.1.saturating_add(n) > self.budget {
+            let wait = u32::try_from(60 - now.rem_euclid(60)).unwrap_or(60);
+            return Err(EngineError::RateLimited(
+                wait,
+                format!(
+                    "`{actor}` made more than {} distinct sensitive decisions this minute; \
+                     each is audited, so further ones are refused until the next minute",
+                    self.budget
+                ),
+            ));
+        }
+        slot.1 += n;
+        Ok(())
     }
 
     /// The start of the oldest window that may still be open at `now`: tallies of

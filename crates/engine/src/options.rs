@@ -28,6 +28,10 @@ pub struct Options {
     /// (every minute), the last pruned hash kept as the chain's root; `None`: kept
     /// forever.
     pub audit_retention: Option<Duration>,
+    /// Most distinct sensitive decisions (entries of their own, repeats aside) one
+    /// caller may have audited per minute in a tenant; beyond it a check is refused
+    /// (429) before it is decided, so nothing goes unaudited (0: no limit).
+    pub audit_actor_budget: u32,
 }
 
 impl Default for Options {
@@ -41,6 +45,7 @@ impl Default for Options {
             catch_up_page: 50_000,
             audit_window: Duration::from_secs(60),
             audit_retention: None,
+            audit_actor_budget: 10_000,
         }
     }
 }

@@ -80,7 +80,11 @@ impl Engine {
         options: Options,
         clock: Arc<dyn Clock>,
     ) -> EngineResult<Arc<Engine>> {
-        let audit = AuditSink::start(store.clone(), options.audit_window);
+        let audit = AuditSink::start(
+            store.clone(),
+            options.audit_window,
+            options.audit_actor_budget,
+        );
         let shared = Arc::new(Shared {
             store,
             clock,

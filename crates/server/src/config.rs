@@ -31,6 +31,9 @@ pub struct Config {
     /// Audit entries older than this are pruned (the chain's root kept, so the rest
     /// still verifies); `None`: kept forever.
     pub audit_retention: Option<std::time::Duration>,
+    /// Most distinct sensitive decisions one caller may have audited per minute in a
+    /// tenant (beyond: 429); 0 for no limit.
+    pub audit_actor_budget: u32,
 }
 
 impl Default for Config {
@@ -46,6 +49,7 @@ impl Default for Config {
             follow_poll: rolecall_engine::Options::default().follow_poll,
             audit_window: rolecall_engine::Options::default().audit_window,
             audit_retention: None,
+            audit_actor_budget: rolecall_engine::Options::default().audit_actor_budget,
         }
     }
 }
@@ -60,6 +64,7 @@ impl Config {
             follow_poll: self.follow_poll,
             audit_window: self.audit_window,
             audit_retention: self.audit_retention,
+            audit_actor_budget: self.audit_actor_budget,
             ..rolecall_engine::Options::default()
         }
     }
@@ -85,6 +90,8 @@ pub struct FileConfig {
     pub audit_window_secs: Option<u64>,
     /// See [`Config::audit_retention`], in days.
     pub audit_retention_days: Option<u64>,
+    /// See [`Config::audit_actor_budget`].
+    pub audit_actor_budget: Option<u32>,
 }
 
 impl FileConfig {

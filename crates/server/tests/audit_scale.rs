@@ -243,7 +243,13 @@ async fn exports_stream_and_verification_resumes_postgres() {
 /// read, which the token cache does at most once a millisecond.
 async fn figures(backend: Backend) {
     for window in [Duration::ZERO, Duration::from_secs(60)] {
-        let s = Arc::new(TestServer::start_on_with(backend, |c| c.audit_window = window).await);
+        let s = Arc::new(
+            TestServer::start_on_with(backend, |c| {
+                c.audit_window = window;
+                c.audit_actor_budget = 0;
+            })
+            .await,
+        );
         let sam = zoom(&s).await;
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
         let mut tasks = Vec::new();
@@ -296,4 +302,59 @@ async fn figures_sqlite() {
 #[ignore = "figures, not a check"]
 async fn figures_postgres() {
     figures(Backend::Postgres).await;
+}
+
+/// Distinct sensitive decisions are budgeted per caller and minute: past the budget a
+/// check is refused with 429 and `Retry-After` before it is decided (so never answered
+/// unaudited); repeats of a decision already audited cost nothing; the next minute
+/// the budget is whole again.
+async fn budget_refuses_past_it(backend: Backend) {
+    let s = TestServer::start_on_with(backend, |c| c.audit_actor_budget = 5).await;
+    let sam = zoom(&s).await;
+    for i in 2..=7 {
+        s.op_put(
+            &format!("{T}/resources/engagement/e{i}"),
+            json!({"relations": {"agent": ["ann"], "queue": ["q1"]}, "attributes": {"channel": "voice"}}),
+        )
+        .await;
+    }
+    let on = |i: u32| {
+        json!({"principal": "sam", "action": "engagement.listen",
+               "resource": {"type": "engagement", "id": format!("e{i}")}})
+    };
+    // Six distinct decisions in one batch: refused whole, nothing audited.
+    let six: Vec<Value> = (1..=6).map(on).collect();
+    let r = s
+        .post(&format!("{T}/check/batch"), &sam, json!({"checks": six}))
+        .await;
+    r.expect(429);
+    assert_eq!(r.body["error"]["code"], "rate_limited", "{}", r.text);
+    assert!(decisions(&s).await.is_empty());
+    // Five fit; their repeats cost nothing; a sixth is refused.
+    let five: Vec<Value> = (1..=5).map(on).collect();
+    s.post(&format!("{T}/check/batch"), &sam, json!({"checks": five}))
+        .await
+        .expect(200);
+    for _ in 0..20 {
+        s.post(&format!("{T}/check"), &sam, on(1)).await.expect(200);
+    }
+    s.post(&format!("{T}/check"), &sam, on(6)).await.expect(429);
+    assert_eq!(decisions(&s).await.len(), 5);
+    // Another caller has a budget of its own.
+    s.post(&format!("{T}/check"), &s.op, on(6))
+        .await
+        .expect(200);
+    // The next minute.
+    s.advance_past(s.now() + 60);
+    s.post(&format!("{T}/check"), &sam, on(6)).await.expect(200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn distinct_decisions_past_the_budget_are_refused_sqlite() {
+    budget_refuses_past_it(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn distinct_decisions_past_the_budget_are_refused_postgres() {
+    budget_refuses_past_it(Backend::Postgres).await;
 }

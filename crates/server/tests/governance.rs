@@ -1694,10 +1694,11 @@ async fn audit_trail(b: Backend) {
     assert_eq!(v["first_bad_seq"], json!(2), "{v}");
 }
 
-/// Every sensitive decision its own entry (no coalescing window), for the tests that
-/// count them one by one.
+/// Every sensitive decision its own entry (no coalescing window, no budget), for the
+/// tests that count them one by one.
 fn no_coalescing(c: &mut rolecall_server::config::Config) {
     c.audit_window = std::time::Duration::ZERO;
+    c.audit_actor_budget = 0;
 }
 
 /// An export without a `limit` holds the whole trail, however long: here more than the

@@ -43,9 +43,14 @@ pub struct Args {
     /// verifies). Default: keep forever.
     #[arg(long, env = "ROLECALL_AUDIT_RETENTION_DAYS")]
     audit_retention_days: Option<u64>,
+    /// Most distinct sensitive decisions (each audited on its own; repeats are counted)
+    /// one caller may make per minute in a tenant; beyond it checks answer 429
+    /// (default 10000; 0: no limit).
+    #[arg(long, env = "ROLECALL_AUDIT_ACTOR_BUDGET")]
+    audit_actor_budget: Option<u32>,
     /// A TOML file with `listen`, `database_url`, `body_limit`, `demo`,
     /// `revision_wait_ms`, `follow_poll_ms`, `audit_window_secs`,
-    /// `audit_retention_days`.
+    /// `audit_retention_days`, `audit_actor_budget`.
     #[arg(long, env = "ROLECALL_CONFIG")]
     config: Option<PathBuf>,
     /// Log as JSON lines.
@@ -84,6 +89,10 @@ fn config(a: Args) -> anyhow::Result<(Config, bool)> {
                 .audit_retention_days
                 .or(file.audit_retention_days)
                 .map(|days| Duration::from_secs(days.saturating_mul(86_400))),
+            audit_actor_budget: a
+                .audit_actor_budget
+                .or(file.audit_actor_budget)
+                .unwrap_or(d.audit_actor_budget),
             ..d
         },
         a.log_json,

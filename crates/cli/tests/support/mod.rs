@@ -132,6 +132,7 @@ impl Server {
         .env_remove("ROLECALL_FOLLOW_POLL_MS")
         .env_remove("ROLECALL_AUDIT_WINDOW_SECS")
         .env_remove("ROLECALL_AUDIT_RETENTION_DAYS")
+        .env_remove("ROLECALL_AUDIT_ACTOR_BUDGET")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
