@@ -1,10 +1,11 @@
 //! SIGKILL crash cycles against the real `rolecall serve`, on SQLite and on PostgreSQL:
 //! a few client tasks fire concurrent writes (users, custom roles, assignments, token
-//! mints and revocations, tenant creations), the process is killed with SIGKILL at a
+//! mints and revocations, tenant creations, deletions of users holding a token), the process is killed with SIGKILL at a
 //! random moment, restarted on the same database, and then:
 //!
 //! - every acknowledged write is there (users, roles, tenants, tokens; acknowledged
-//!   revocations are revoked and refused by the restarted server);
+//!   revocations, and the tokens of acknowledged user deletions, are revoked and
+//!   refused by the restarted server);
 //! - the change log's revisions are contiguous, up to the tenant's revision;
 //! - there is one audit entry per change and per security event: every revision of
 //!   the log has its entries and no entry names a revision the log does not have;
@@ -46,6 +47,8 @@ struct Acked {
     /// Minted tokens: (id, secret).
     tokens: Vec<(String, String)>,
     revoked: Vec<String>,
+    /// Users deleted (their tokens with them).
+    deleted: Vec<String>,
     writes: u64,
 }
 
@@ -86,7 +89,14 @@ async fn client(base: String, op: String, cycle: usize, task: usize, acked: Arc<
     let mut my_tokens: Vec<String> = Vec::new();
     for n in 0.. {
         let name = format!("c{cycle}_{task}_{n}");
-        let (method, path, body) = match n % 6 {
+        if n % 7 == 6 {
+            // A user with a token, then the user deleted: the token dies with it.
+            if !doomed_user(&api, &name, &acked).await {
+                return;
+            }
+            continue;
+        }
+        let (method, path, body) = match n % 7 {
             0 => (
                 Method::POST,
                 format!("{T}/users"),
@@ -123,25 +133,13 @@ async fn client(base: String, op: String, cycle: usize, task: usize, acked: Arc<
                 Some(json!({"id": name, "profile": "goto-contact-center"})),
             ),
         };
-        let mut rb = api
-            .client
-            .request(method, format!("{}{path}", api.base))
-            .bearer_auth(&api.token);
-        if let Some(b) = &body {
-            rb = rb.json(b);
-        }
         // The server was killed: what was not answered was not acknowledged.
-        let Ok(res) = rb.send().await else { return };
-        let status = res.status().as_u16();
-        let Ok(text) = res.text().await else { return };
-        assert!(
-            (200..300).contains(&status),
-            "{path} {body:?}: {status} {text}"
-        );
-        let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let Some(v) = send(&api, method, &path, body).await else {
+            return;
+        };
         let mut a = acked.lock().unwrap();
         a.writes += 1;
-        match n % 6 {
+        match n % 7 {
             0 => {
                 a.users.push(name.clone());
                 my_users.push(name);
@@ -161,6 +159,68 @@ async fn client(base: String, op: String, cycle: usize, task: usize, acked: Arc<
             _ => a.tenants.push(name),
         }
     }
+}
+
+/// Sends one request; `None` when the server did not answer (killed). A 2xx answer is
+/// required otherwise.
+async fn send(api: &Api, method: Method, path: &str, body: Option<Value>) -> Option<Value> {
+    let mut rb = api
+        .client
+        .request(method, format!("{}{path}", api.base))
+        .bearer_auth(&api.token);
+    if let Some(b) = &body {
+        rb = rb.json(b);
+    }
+    let res = rb.send().await.ok()?;
+    let status = res.status().as_u16();
+    let text = res.text().await.ok()?;
+    assert!(
+        (200..300).contains(&status),
+        "{path} {body:?}: {status} {text}"
+    );
+    Some(serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// Creates user `d_<name>`, mints a token for it and deletes it, recording what was
+/// acknowledged; false once the server stops answering.
+async fn doomed_user(api: &Api, name: &str, acked: &Mutex<Acked>) -> bool {
+    let user = format!("d_{name}");
+    if send(
+        api,
+        Method::POST,
+        &format!("{T}/users"),
+        Some(json!({"id": user})),
+    )
+    .await
+    .is_none()
+    {
+        return false;
+    }
+    acked.lock().unwrap().writes += 1;
+    let Some(minted) = send(
+        api,
+        Method::POST,
+        &format!("{T}/tokens"),
+        Some(json!({"principal": user})),
+    )
+    .await
+    else {
+        return false;
+    };
+    let id = minted["id"].as_str().unwrap().to_owned();
+    let secret = minted["token"].as_str().unwrap().to_owned();
+    acked.lock().unwrap().tokens.push((id.clone(), secret));
+    if send(api, Method::DELETE, &format!("{T}/users/{user}"), None)
+        .await
+        .is_none()
+    {
+        return false;
+    }
+    let mut a = acked.lock().unwrap();
+    a.writes += 1;
+    a.revoked.push(id);
+    a.deleted.push(user);
+    true
 }
 
 /// Every token row of a tenant: (id, revoked), read directly from the database.
@@ -251,6 +311,9 @@ async fn check(url: &str, acked: &Acked) -> BTreeMap<String, bool> {
         .collect();
     for u in &acked.users {
         assert!(users.contains(u.as_str()), "acknowledged user `{u}` lost");
+    }
+    for u in &acked.deleted {
+        assert!(!users.contains(u.as_str()), "deleted user `{u}` is back");
     }
     let roles: BTreeSet<&str> = state.roles.iter().map(|r| r.id.as_str()).collect();
     for r in &acked.roles {
@@ -376,12 +439,13 @@ async fn crash_cycles(url: &str, cycles: usize) {
         server = Server::start(url, &[]).await;
         let snapshot = std::mem::take(&mut *acked.lock().unwrap());
         eprintln!(
-            "cycle {cycle}: {} writes acknowledged so far ({} users, {} tenants, {} tokens, {} revocations)",
+            "cycle {cycle}: {} writes acknowledged so far ({} users, {} tenants, {} tokens, {} revocations, {} users deleted)",
             snapshot.writes,
             snapshot.users.len(),
             snapshot.tenants.len(),
             snapshot.tokens.len(),
-            snapshot.revoked.len()
+            snapshot.revoked.len(),
+            snapshot.deleted.len()
         );
         let stored = check(url, &snapshot).await;
         // The restarted server refuses an acknowledged revocation and accepts a token
