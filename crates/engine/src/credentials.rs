@@ -199,7 +199,9 @@ impl Engine {
             }
             (None, false) => {}
         }
-        let (secret, mut record) = tokens::mint(Some(&tenant.id), None, now);
+        // The token row names the user the credential acts as, so the user's deletion
+        // revokes it with the user's own tokens.
+        let (secret, mut record) = tokens::mint(Some(&tenant.id), spec.principal.as_deref(), now);
         let credential = Credential {
             id: record.id.clone(),
             tenant: tenant.id.clone(),

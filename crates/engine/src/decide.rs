@@ -1,7 +1,9 @@
 //! Decisions for callers: a check (optionally explained) or a batch of checks, at a
 //! revision, for oneself or — through the profile's `check.others` — for another
 //! user. Decisions on actions the profile marks sensitive (listen, whisper, barge,
-//! recordings, PII erasure) are appended to the audit trail before they are answered.
+//! recordings, PII erasure) are appended to the audit trail before they are answered:
+//! through the group commit of [`crate::audit_sink`], identical repeats within its
+//! window counted in one entry.
 
 use std::collections::HashMap;
 
@@ -166,8 +168,9 @@ impl Tenant {
             return Err(EngineError::Invalid(e.to_string()));
         }
         if let Some(draft) = decision_draft(&view, q, &decision) {
-            self.store()
-                .append_audit(&self.id, &[draft], &actor.name(), now)
+            self.shared
+                .audit
+                .record(&self.id, &actor.name(), vec![draft], now)
                 .await?;
         }
         let obligations = obligations(&view, q, &decision);
@@ -223,8 +226,9 @@ impl Tenant {
             });
         }
         if !drafts.is_empty() {
-            self.store()
-                .append_audit(&self.id, &drafts, &actor.name(), now)
+            self.shared
+                .audit
+                .record(&self.id, &actor.name(), drafts, now)
                 .await?;
         }
         Ok(Answers {

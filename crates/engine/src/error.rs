@@ -43,6 +43,10 @@ pub enum EngineError {
     /// A read asked for a revision this node has not reached in time.
     #[error("{0}")]
     RevisionUnavailable(String),
+    /// The caller made more distinct sensitive decisions than its audit budget allows
+    /// in the current minute: refused, to be retried after `.0` seconds.
+    #[error("{1}")]
+    RateLimited(u32, String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

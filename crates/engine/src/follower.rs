@@ -142,6 +142,7 @@ impl Engine {
                         }
                         Some(Notice::TokenRevoked(id)) => engine.forget_token(&id),
                         Some(Notice::Resumed) => {
+                            engine.forget_tokens();
                             let _ = engine.sync().await;
                         }
                         None => notices = None, // the listener ended: poll only

@@ -8,6 +8,7 @@
 
 pub mod actor;
 pub mod audit;
+pub mod audit_sink;
 pub mod authz;
 pub mod clock;
 pub mod command;

@@ -40,6 +40,18 @@ pub struct Options {
     /// another process (`rolecall token create`, another node) is accepted here at the
     /// latest this long after someone presented it before it existed.
     pub negative_token_ttl: Duration,
+    /// Identical sensitive decisions (same actor, action, target and outcome) within
+    /// this window after the first are counted, not each written: one entry with the
+    /// count when the window ends (zero: every decision its own entry).
+    pub audit_window: Duration,
+    /// Audit entries older than this are pruned from the front of each tenant's chain
+    /// (every minute), the last pruned hash kept as the chain's root; `None`: kept
+    /// forever.
+    pub audit_retention: Option<Duration>,
+    /// Most distinct sensitive decisions (entries of their own, repeats aside) one
+    /// caller may have audited per minute in a tenant; beyond it a check is refused
+    /// (429) before it is decided, so nothing goes unaudited (0: no limit).
+    pub audit_actor_budget: u32,
 }
 
 impl Default for Options {
@@ -58,6 +70,9 @@ impl Default for Options {
             max_expression_terms: profile.max_expression_terms,
             max_profile_terms: profile.max_profile_terms,
             negative_token_ttl: Duration::from_secs(2),
+            audit_window: Duration::from_secs(60),
+            audit_retention: None,
+            audit_actor_budget: 10_000,
         }
     }
 }

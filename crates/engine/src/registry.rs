@@ -7,9 +7,11 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use rolecall_core::Profile;
+use rolecall_core::profile::USER;
 use rolecall_store::{AuditDraft, NewTenant, Store, TokenRecord};
 
 use crate::actor::Actor;
+use crate::audit_sink::AuditSink;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{EngineError, EngineResult};
 use crate::options::Options;
@@ -79,27 +81,67 @@ impl Engine {
         clock: Arc<dyn Clock>,
     ) -> EngineResult<Arc<Engine>> {
         let tokens = TokenCache::new(options.negative_token_ttl, tokens::NEGATIVE_CAPACITY);
+        let audit = AuditSink::start(
+            store.clone(),
+            options.audit_window,
+            options.audit_actor_budget,
+        );
         let shared = Arc::new(Shared {
             store,
             clock,
             options,
             tokens,
+            audit,
         });
+
         let mut tenants = BTreeMap::new();
         for record in shared.store.list_tenants().await? {
             let id = record.id.clone();
             tenants.insert(id, Arc::new(Tenant::load(shared.clone(), record).await?));
         }
-        Ok(Arc::new(Engine {
+        let engine = Arc::new(Engine {
             shared,
             tenants: RwLock::new(tenants),
             follow: crate::follower::FollowState::default(),
-        }))
+        });
+        crate::audit_sink::flush_periodically(
+            Arc::downgrade(&engine.shared),
+            Arc::downgrade(&engine),
+        );
+        Ok(engine)
     }
 
     /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.shared.store
+    }
+
+    /// Writes the tallies of repeated decisions whose window has ended into the audit
+    /// chain now (a background task does it every second); returns how many entries.
+    pub async fn flush_audit(&self) -> EngineResult<u64> {
+        crate::audit_sink::flush(&self.shared).await
+    }
+
+    /// Retention: prunes every tenant's audit chain of the entries older than
+    /// [`Options::audit_retention`] (none when it is not set), keeping each chain's root
+    /// so the rest verifies; a background task does it every minute. Returns the
+    /// entries pruned.
+    pub async fn prune_audit(&self) -> EngineResult<u64> {
+        let Some(keep) = self.options().audit_retention else {
+            return Ok(0);
+        };
+        let now = self.now();
+        let before = now.saturating_sub(i64::try_from(keep.as_secs()).unwrap_or(i64::MAX));
+        let mut pruned = 0;
+        for t in self.tenants() {
+            match self.store().prune_audit(&t.id, before, now).await {
+                Ok(n) => pruned += n,
+                // A tenant gone meanwhile is skipped.
+                Err(rolecall_store::StoreError::NotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(pruned)
     }
 
     /// Now, by the engine's clock.
@@ -229,27 +271,50 @@ impl Engine {
         Ok(tenant)
     }
 
-    /// The actor holding `secret`, or `Unauthenticated`.
+    /// The actor holding `secret`, or `Unauthenticated`. A token dies with its user: a
+    /// user's token, or a service credential acting as a user, is refused when that
+    /// user is not in the tenant (its deletion revoked it; this also holds while a
+    /// revocation has not reached this node's cache).
     pub async fn authenticate(&self, secret: &str) -> EngineResult<Actor> {
         self.authenticate_admitting(secret, &|| true).await
     }
 
     /// The actor holding `secret`, or `Unauthenticated`; when the store would have to
     /// be asked about a hash never seen before, only if `admit()` says so (else
-    /// `Throttled`). The server passes its per-address budget of such lookups.
+    /// `Throttled`). The server passes its per-address budget of such lookups. A user
+    /// token whose user no longer exists is refused (a token dies with its user).
     pub async fn authenticate_admitting(
         &self,
         secret: &str,
         admit: &(dyn Fn() -> bool + Sync),
     ) -> EngineResult<Actor> {
-        tokens::authenticate(
+        let actor = tokens::authenticate(
             &self.shared.tokens,
             &self.shared.store,
             secret,
             self.now(),
             admit,
         )
-        .await
+        .await?;
+        let user = match &actor {
+            Actor::User {
+                tenant, principal, ..
+            } => Some((tenant.as_str(), principal.as_str())),
+            Actor::Service(c) => c.principal.as_deref().map(|p| (c.tenant.as_str(), p)),
+            _ => None,
+        };
+        if let Some((tenant, user)) = user
+            && let Ok(t) = self.tenant(tenant)
+        {
+            let has = |t: &Tenant| t.current().snapshot.entity(USER, user).is_some();
+            // A user created by another node moments ago: read the log once.
+            if !has(&t) && (t.catch_up().await.is_err() || !has(&t)) {
+                return Err(EngineError::Unauthenticated(
+                    "unknown or revoked token".into(),
+                ));
+            }
+        }
+        Ok(actor)
     }
 
     /// What the token cache has done since start (hits, store lookups, …).
@@ -324,6 +389,11 @@ impl Engine {
     /// A token was minted and stored here: it is no longer remembered as unknown.
     pub(crate) fn token_minted(&self, record: &TokenRecord) {
         self.shared.tokens.minted(record);
+    }
+
+    /// Forgets every cached token (revocation notices may have been missed).
+    pub(crate) fn forget_tokens(&self) {
+        self.shared.tokens.forget_all();
     }
 
     /// Creates the first operator token when there is none; returns its secret, to be

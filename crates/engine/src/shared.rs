@@ -1,10 +1,11 @@
-//! What every tenant of an engine shares: the store, the clock, the options and the
-//! token cache.
+//! What every tenant of an engine shares: the store, the clock, the options, the
+//! token cache and the decision audit writer.
 
 use std::sync::Arc;
 
 use rolecall_store::Store;
 
+use crate::audit_sink::AuditSink;
 use crate::clock::Clock;
 use crate::options::Options;
 use crate::tokens::TokenCache;
@@ -15,6 +16,7 @@ pub(crate) struct Shared {
     pub clock: Arc<dyn Clock>,
     pub options: Options,
     pub tokens: TokenCache,
+    pub audit: AuditSink,
 }
 
 impl std::fmt::Debug for Shared {

@@ -18,9 +18,17 @@ use crate::actor::Actor;
 use crate::credential::Credential;
 use crate::error::{EngineError, EngineResult};
 
-/// How long a token found in the store is trusted without asking again. Revocations
-/// through this engine take effect at once; through another process within this time.
+/// How long a token found in the store is trusted without asking again, while no
+/// revocation has been committed anywhere (see [`REVOCATION_RECHECK`]).
 pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// How often, at most, the token cache reads the store's revocation generation (which
+/// every transaction revoking a token moves on, in any process: `rolecall token
+/// revoke`, another node, a user's deletion). A cached token read at an older
+/// generation is looked up again, so a revocation committed anywhere is effective for
+/// every request that starts more than this long after its commit. One indexed
+/// one-row read per millisecond at most, whatever the request rate.
+pub const REVOCATION_RECHECK: Duration = Duration::from_millis(1);
 
 /// While the database is unreachable, a token verified within this time keeps working
 /// (no revocation can be committed meanwhile), so checks go on answering from memory.
@@ -81,7 +89,9 @@ pub struct TokenCacheStats {
 /// node) works on this one within that time.
 #[derive(Debug)]
 pub struct TokenCache {
-    by_hash: RwLock<HashMap<String, (TokenRecord, Instant)>>,
+    by_hash: RwLock<HashMap<String, Cached>>,
+    /// The last revocation generation read, and when.
+    generation: Mutex<Option<(u64, Instant)>>,
     unknown: Mutex<HashMap<String, Instant>>,
     negative_ttl: Duration,
     negative_capacity: usize,
@@ -89,6 +99,15 @@ pub struct TokenCache {
     negative_hits: AtomicU64,
     store_lookups: AtomicU64,
     refused_lookups: AtomicU64,
+}
+
+/// A token found in the store: when, and at which revocation generation (read before
+/// the token was; `None`: unknown, the store did not answer).
+#[derive(Debug, Clone)]
+struct Cached {
+    record: TokenRecord,
+    at: Instant,
+    generation: Option<u64>,
 }
 
 impl Default for TokenCache {
@@ -106,6 +125,7 @@ impl TokenCache {
     pub fn new(negative_ttl: Duration, negative_capacity: usize) -> Self {
         Self {
             by_hash: RwLock::default(),
+            generation: Mutex::default(),
             unknown: Mutex::default(),
             negative_ttl,
             negative_capacity,
@@ -113,6 +133,30 @@ impl TokenCache {
             negative_hits: AtomicU64::new(0),
             store_lookups: AtomicU64::new(0),
             refused_lookups: AtomicU64::new(0),
+        }
+    }
+
+    /// The store's revocation generation, read at most every [`REVOCATION_RECHECK`];
+    /// `None` when the store cannot answer.
+    async fn generation(&self, store: &Arc<dyn Store>) -> EngineResult<Option<u64>> {
+        let known = *self.generation.lock().map_err(EngineError::internal)?;
+        if let Some((g, at)) = known
+            && at.elapsed() < REVOCATION_RECHECK
+        {
+            return Ok(Some(g));
+        }
+        let read_at = Instant::now();
+        match store.revocation_generation().await {
+            Ok(g) => {
+                let mut slot = self.generation.lock().map_err(EngineError::internal)?;
+                // Keep the newest read when concurrent requests raced.
+                if slot.is_none_or(|(_, at)| at <= read_at) {
+                    *slot = Some((g, read_at));
+                }
+                Ok(Some(g))
+            }
+            Err(e) if e.is_unavailable() => Ok(None),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -125,17 +169,22 @@ impl TokenCache {
         hash: &str,
         admit: &(dyn Fn() -> bool + Sync),
     ) -> EngineResult<Option<TokenRecord>> {
+        // The generation before the token: a revocation committed after this read moves
+        // the generation, so what is read below is not trusted past it.
+        let generation = self.generation(store).await?;
         let cached = self
             .by_hash
             .read()
             .map_err(EngineError::internal)?
             .get(hash)
             .cloned();
-        if let Some((t, at)) = &cached
-            && at.elapsed() < TOKEN_CACHE_TTL
+        if let Some(c) = &cached
+            && c.at.elapsed() < TOKEN_CACHE_TTL
+            && generation.is_some()
+            && c.generation == generation
         {
             self.hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(Some(t.clone()));
+            return Ok(Some(c.record.clone()));
         }
         if cached.is_none() {
             if self.known_unknown(hash)? {
@@ -154,7 +203,7 @@ impl TokenCache {
             Ok(found) => found,
             Err(e) if e.is_unavailable() => {
                 return match cached {
-                    Some((t, at)) if at.elapsed() < TOKEN_OUTAGE_GRACE => Ok(Some(t)),
+                    Some(c) if c.at.elapsed() < TOKEN_OUTAGE_GRACE => Ok(Some(c.record)),
                     _ => Err(e.into()),
                 };
             }
@@ -165,7 +214,14 @@ impl TokenCache {
                 self.by_hash
                     .write()
                     .map_err(EngineError::internal)?
-                    .insert(hash.to_owned(), (t.clone(), Instant::now()));
+                    .insert(
+                        hash.to_owned(),
+                        Cached {
+                            record: t.clone(),
+                            at: Instant::now(),
+                            generation,
+                        },
+                    );
             }
             None => {
                 self.by_hash
@@ -216,15 +272,30 @@ impl TokenCache {
         if let Ok(mut m) = self.unknown.lock() {
             m.remove(&record.hash);
         }
+        let generation = self.generation.lock().ok().and_then(|g| g.map(|(g, _)| g));
         if let Ok(mut m) = self.by_hash.write() {
-            m.insert(record.hash.clone(), (record.clone(), Instant::now()));
+            m.insert(
+                record.hash.clone(),
+                Cached {
+                    record: record.clone(),
+                    at: Instant::now(),
+                    generation,
+                },
+            );
         }
     }
 
     /// Forgets a token (after revocation).
     pub fn forget(&self, id: &str) {
         if let Ok(mut m) = self.by_hash.write() {
-            m.retain(|_, (t, _)| t.id != id);
+            m.retain(|_, c| c.record.id != id);
+        }
+    }
+
+    /// Forgets every token (notices of revocations may have been missed).
+    pub fn forget_all(&self) {
+        if let Ok(mut m) = self.by_hash.write() {
+            m.clear();
         }
     }
 

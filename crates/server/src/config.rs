@@ -68,6 +68,15 @@ pub struct Config {
     /// The bearer secret that reads the full `/metrics` (with per-tenant series), besides
     /// the operator token; without either, `/metrics` is aggregate only.
     pub metrics_token: Option<String>,
+    /// Identical sensitive decisions within this window after the first are counted in
+    /// one audit entry rather than written each (zero: every decision its own entry).
+    pub audit_window: std::time::Duration,
+    /// Audit entries older than this are pruned (the chain's root kept, so the rest
+    /// still verifies); `None`: kept forever.
+    pub audit_retention: Option<std::time::Duration>,
+    /// Most distinct sensitive decisions one caller may have audited per minute in a
+    /// tenant (beyond: 429); 0 for no limit.
+    pub audit_actor_budget: u32,
 }
 
 impl std::fmt::Debug for Config {
@@ -96,6 +105,9 @@ impl std::fmt::Debug for Config {
             .field("unknown_token_rate", &self.unknown_token_rate)
             .field("unknown_token_burst", &self.unknown_token_burst)
             .field("negative_token_ttl", &self.negative_token_ttl)
+            .field("audit_window", &self.audit_window)
+            .field("audit_retention", &self.audit_retention)
+            .field("audit_actor_budget", &self.audit_actor_budget)
             .field(
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "(set)"),
@@ -131,6 +143,9 @@ impl Default for Config {
             unknown_token_burst: 100,
             negative_token_ttl: engine.negative_token_ttl,
             metrics_token: None,
+            audit_window: engine.audit_window,
+            audit_retention: None,
+            audit_actor_budget: engine.audit_actor_budget,
         }
     }
 }
@@ -149,6 +164,9 @@ impl Config {
             max_expression_terms: self.max_expression_terms,
             max_profile_terms: self.max_profile_terms,
             negative_token_ttl: self.negative_token_ttl,
+            audit_window: self.audit_window,
+            audit_retention: self.audit_retention,
+            audit_actor_budget: self.audit_actor_budget,
             ..rolecall_engine::Options::default()
         }
     }
@@ -200,6 +218,12 @@ pub struct FileConfig {
     pub negative_token_ttl_ms: Option<u64>,
     /// See [`Config::metrics_token`].
     pub metrics_token: Option<String>,
+    /// See [`Config::audit_window`], in seconds.
+    pub audit_window_secs: Option<u64>,
+    /// See [`Config::audit_retention`], in days.
+    pub audit_retention_days: Option<u64>,
+    /// See [`Config::audit_actor_budget`].
+    pub audit_actor_budget: Option<u32>,
 }
 
 impl FileConfig {

@@ -114,6 +114,12 @@ impl From<EngineError> for ApiError {
             EngineError::RevisionUnavailable(m) => {
                 return ApiError::unavailable("revision_unavailable", m, 1);
             }
+            EngineError::RateLimited(seconds, m) => {
+                return Self {
+                    retry_after: Some(seconds),
+                    ..Self::new(S::TOO_MANY_REQUESTS, "rate_limited", m)
+                };
+            }
             EngineError::Store(s) => return s.into(),
             // Already logged by the engine.
             EngineError::Internal(_) => (

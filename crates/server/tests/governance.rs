@@ -1694,10 +1694,17 @@ async fn audit_trail(b: Backend) {
     assert_eq!(v["first_bad_seq"], json!(2), "{v}");
 }
 
+/// Every sensitive decision its own entry (no coalescing window, no budget), for the
+/// tests that count them one by one.
+fn no_coalescing(c: &mut rolecall_server::config::Config) {
+    c.audit_window = std::time::Duration::ZERO;
+    c.audit_actor_budget = 0;
+}
+
 /// An export without a `limit` holds the whole trail, however long: here more than the
 /// 10,000 entries one page of the store returns (sensitive decisions, 1,000 per batch).
 async fn audit_exports_are_complete(b: Backend) {
-    let s = TestServer::start_on(b).await;
+    let s = TestServer::start_on_with(b, no_coalescing).await;
     let t = "zm";
     s.tenant(t, "zoom-contact-center").await;
     for u in ["sam", "ann"] {
@@ -1797,7 +1804,7 @@ async fn audit_exports_are_complete(b: Backend) {
 /// Writes and sensitive decisions arriving together still make one unbroken chain: every
 /// entry once, sequence numbers without gaps, each write's entries at its revision.
 async fn audit_chain_under_concurrency(b: Backend) {
-    let s = std::sync::Arc::new(TestServer::start_on(b).await);
+    let s = std::sync::Arc::new(TestServer::start_on_with(b, no_coalescing).await);
     let t = "zm";
     s.tenant(t, "zoom-contact-center").await;
     for u in ["sam", "ann"] {

@@ -17,6 +17,50 @@ pub struct AuditDraft {
     pub after: Option<String>,
 }
 
+/// An entry to append with its own actor and time (entries of many requests appended
+/// together by one group commit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditAppend {
+    /// Who.
+    pub actor: String,
+    /// When, Unix seconds.
+    pub at: i64,
+    /// What.
+    pub draft: AuditDraft,
+}
+
+/// Repetitions of one decision within a window, to add to its tally (see
+/// [`crate::Store::append_audit_batch`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditTally {
+    /// What identifies the decision (actor, action, target, outcome), as the caller
+    /// computes it.
+    pub key: String,
+    /// When the window began (Unix seconds); the tally is one row per key and window.
+    pub window_start: i64,
+    /// Who.
+    pub actor: String,
+    /// The entry the tally stands for (written with its count when the window ends).
+    pub draft: AuditDraft,
+    /// The first and last time counted here.
+    pub first_at: i64,
+    /// The last time counted here.
+    pub last_at: i64,
+    /// How many.
+    pub count: u64,
+}
+
+/// Where a verification of the chain may resume: the last entry found intact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditCheckpoint {
+    /// The entry's sequence number.
+    pub seq: u64,
+    /// Its hash.
+    pub hash: String,
+    /// When it was verified, Unix seconds.
+    pub verified_at: i64,
+}
+
 /// A stored entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRecord {
@@ -72,6 +116,19 @@ pub struct AuditVerification {
     pub entries: u64,
     /// The first entry that fails, with why.
     pub first_bad: Option<(u64, String)>,
+}
+
+/// The result of verifying a chain from a checkpoint on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditVerified {
+    /// Entries checked (after the checkpoint, when resuming).
+    pub entries: u64,
+    /// The first entry that fails, with why.
+    pub first_bad: Option<(u64, String)>,
+    /// Where it started: after this entry (`None`: the first entry).
+    pub from: Option<(u64, String)>,
+    /// The last entry found intact (sequence number and hash), if any.
+    pub last: Option<(u64, String)>,
 }
 
 /// The hash of an entry: SHA-256 over its previous hash and every field, each

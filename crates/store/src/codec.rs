@@ -351,6 +351,25 @@ pub(crate) fn extend_chain(
     Ok(out)
 }
 
+/// The `after` of a tally's entry: the decision's own JSON object with
+/// `"coalesced": {"count", "first_at", "last_at"}` added (a non-object is kept under
+/// `"decision"`).
+pub(crate) fn coalesced(after: Option<&str>, count: i64, first_at: i64, last_at: i64) -> String {
+    let tally = serde_json::json!({"count": count, "first_at": first_at, "last_at": last_at});
+    let parsed = after.and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok());
+    let mut obj = match parsed {
+        Some(serde_json::Value::Object(m)) => m,
+        Some(other) => {
+            let mut m = serde_json::Map::new();
+            m.insert("decision".to_owned(), other);
+            m
+        }
+        None => serde_json::Map::new(),
+    };
+    obj.insert("coalesced".to_owned(), tally);
+    serde_json::Value::Object(obj).to_string()
+}
+
 /// Entries read when a filter gives no limit.
 pub(crate) const AUDIT_DEFAULT_LIMIT: u32 = 1_000;
 

@@ -16,7 +16,10 @@ mod writer;
 
 use async_trait::async_trait;
 
-pub use audit::{AuditDraft, AuditFilter, AuditRecord, AuditVerification};
+pub use audit::{
+    AuditAppend, AuditCheckpoint, AuditDraft, AuditFilter, AuditRecord, AuditTally,
+    AuditVerification, AuditVerified,
+};
 pub use error::StoreError;
 pub use model::*;
 pub use notice::{CHANNEL, Notice, Notices};
@@ -76,7 +79,11 @@ pub trait Store: Send + Sync + 'static {
     }
 
     /// [`Store::apply`], appending `audit` entries to the tenant's hash-chained audit
-    /// trail in the same transaction (their revision is the new one).
+    /// trail in the same transaction (their revision is the new one). Deleting a user
+    /// (`DeleteEntity` of type `user`) revokes every token and service credential
+    /// acting as that user in the same transaction, each revocation audited after
+    /// `audit` (`token.revoke` / `credential.revoke`, reason `user deleted`), notified
+    /// and counted in the revocation generation.
     async fn apply_audited(
         &self,
         tenant: &str,
@@ -96,6 +103,44 @@ pub trait Store: Send + Sync + 'static {
         actor: &str,
         at: i64,
     ) -> Result<Vec<u64>, StoreError>;
+
+    /// Group commit of audit entries that change no state (sensitive decisions of many
+    /// requests): appends `entries` in order, each with its own actor and time, at the
+    /// tenant's current revision, and adds `tallies` (repetitions of a decision within a
+    /// window, see [`Store::flush_audit_tallies`]), in one transaction: all or nothing.
+    async fn append_audit_batch(
+        &self,
+        tenant: &str,
+        entries: &[AuditAppend],
+        tallies: &[AuditTally],
+    ) -> Result<(), StoreError>;
+
+    /// Turns every tally of a window begun before `ended_before` (Unix seconds), in every
+    /// tenant, into one chained entry (its decision's action and target, its `after`
+    /// with `"coalesced": {"count", "first_at", "last_at"}`, at its last time) and
+    /// deletes it, one transaction per tenant, so each tally is written exactly once
+    /// whichever process flushes. Returns the entries written.
+    async fn flush_audit_tallies(&self, ended_before: i64) -> Result<u64, StoreError>;
+
+    /// Retention: prunes the front of the tenant's audit chain, every entry before the
+    /// first one written at or after `before` (Unix seconds), in one transaction; the
+    /// last pruned entry's sequence number and hash become the chain's root
+    /// ([`Store::audit_root`]), from which the rest verifies. Returns the entries pruned.
+    async fn prune_audit(&self, tenant: &str, before: i64, at: i64) -> Result<u64, StoreError>;
+
+    /// The chain's root after pruning: the last pruned entry's sequence number and hash
+    /// (`None`: nothing pruned, the chain starts at entry 1).
+    async fn audit_root(&self, tenant: &str) -> Result<Option<(u64, String)>, StoreError>;
+
+    /// Where the tenant's last verification found the chain intact, if stored.
+    async fn audit_checkpoint(&self, tenant: &str) -> Result<Option<AuditCheckpoint>, StoreError>;
+
+    /// Stores where a verification found the chain intact (replacing the previous).
+    async fn put_audit_checkpoint(
+        &self,
+        tenant: &str,
+        c: &AuditCheckpoint,
+    ) -> Result<(), StoreError>;
 
     /// Audit entries matching `filter`, by sequence number (ascending, or descending
     /// with `newest_first`).
@@ -140,7 +185,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<ChangeRecord>, StoreError>;
 
     /// Stores a new token (its hash only). [`StoreError::Exists`] for a taken id or hash,
-    /// [`StoreError::NotFound`] for an unknown tenant.
+    /// [`StoreError::NotFound`] for an unknown tenant or a `principal` that is not one of
+    /// the tenant's users (checked under the tenant's lock, in the same transaction).
     async fn put_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
         self.put_token_audited(t, &[], "", t.created_at).await
     }
@@ -210,35 +256,113 @@ pub trait Store: Send + Sync + 'static {
     /// Verifies the tenant's audit chain: recomputes every entry's hash from its stored
     /// fields and its predecessor's hash, and reports the first entry that does not match.
     async fn verify_audit(&self, tenant: &str) -> Result<AuditVerification, StoreError> {
-        let mut after = 0u64;
-        let mut prev = String::new();
+        let v = self.verify_audit_from(tenant, None).await?;
+        Ok(AuditVerification {
+            entries: v.entries,
+            first_bad: v.first_bad,
+        })
+    }
+
+    /// [`Store::verify_audit`] from the entry after `from` (its sequence number and
+    /// hash, as a previous verification found them: the prefix up to it is taken as
+    /// verified, once entry `from` is found stored unchanged), or from the first entry
+    /// (after the chain's root when its front was pruned). Reads the chain a page at a
+    /// time: memory does not grow with its length.
+    async fn verify_audit_from(
+        &self,
+        tenant: &str,
+        from: Option<(u64, String)>,
+    ) -> Result<AuditVerified, StoreError> {
+        // After pruning, the chain starts after its root (which is not stored as an
+        // entry any more); a checkpoint inside the pruned prefix is superseded by it.
+        let root = self.audit_root(tenant).await?;
+        let from = match (from, root) {
+            (Some(f), Some(r)) if f.0 > r.0 => Some(f),
+            (_, Some(r)) => {
+                return self.verify_audit_after(tenant, r, true).await;
+            }
+            (f, None) => f,
+        };
+        match from {
+            Some(f) => self.verify_audit_after(tenant, f, false).await,
+            None => {
+                self.verify_audit_after(tenant, (0, String::new()), true)
+                    .await
+            }
+        }
+    }
+
+    /// Verifies the entries after `start` (sequence number and hash; `(0, "")`: the
+    /// chain's beginning). Unless `trusted` (the beginning or the root), entry
+    /// `start` must still be stored with that hash.
+    #[doc(hidden)]
+    async fn verify_audit_after(
+        &self,
+        tenant: &str,
+        start: (u64, String),
+        trusted: bool,
+    ) -> Result<AuditVerified, StoreError> {
+        const PAGE: u32 = 10_000;
+        let from = (start.0 > 0).then(|| start.clone());
+        let (mut after, mut prev) = match &from {
+            Some((seq, hash)) => (*seq, hash.clone()),
+            None => (0, String::new()),
+        };
         let mut checked = 0u64;
+        let mut last: Option<(u64, String)> = from.clone();
+        if let Some((seq, hash)) = from.as_ref().filter(|_| !trusted) {
+            // The checkpoint's own entry must still be what was verified.
+            let found = self
+                .audit(
+                    tenant,
+                    &AuditFilter {
+                        after_seq: Some(seq.saturating_sub(1)),
+                        limit: 1,
+                        ..AuditFilter::default()
+                    },
+                )
+                .await?;
+            let intact = found
+                .first()
+                .is_some_and(|r| r.seq == *seq && r.hash == *hash && audit::hash_of(r) == *hash);
+            if !intact {
+                return Ok(AuditVerified {
+                    entries: 0,
+                    first_bad: Some((
+                        *seq,
+                        "the checkpoint's entry is missing or altered".to_owned(),
+                    )),
+                    from,
+                    last: None,
+                });
+            }
+        }
         loop {
             let page = self
                 .audit(
                     tenant,
                     &AuditFilter {
                         after_seq: Some(after),
-                        limit: 10_000,
+                        limit: PAGE,
                         ..AuditFilter::default()
                     },
                 )
                 .await?;
             if page.is_empty() {
-                return Ok(AuditVerification {
+                return Ok(AuditVerified {
                     entries: checked,
                     first_bad: None,
+                    from,
+                    last,
                 });
             }
             for r in page {
-                after = r.seq;
                 checked += 1;
-                let expected_seq = checked;
+                let expected_seq = after + 1;
                 let problem = if r.seq != expected_seq {
                     Some(format!(
                         "sequence {} follows {}: an entry is missing",
-                        r.seq,
-                        expected_seq - 1
+                        r.seq, after
                     ))
                 } else if r.prev_hash != prev {
                     Some("its previous-hash does not match the entry before it".to_owned())
@@ -248,15 +372,25 @@ pub trait Store: Send + Sync + 'static {
                     None
                 };
                 if let Some(reason) = problem {
-                    return Ok(AuditVerification {
+                    return Ok(AuditVerified {
                         entries: checked,
                         first_bad: Some((r.seq, reason)),
+                        from,
+                        last,
                     });
                 }
+                after = r.seq;
+                last = Some((r.seq, r.hash.clone()));
                 prev = r.hash;
             }
         }
     }
+
+    /// The revocation generation: a number every transaction that revokes a token
+    /// (one revocation, or a user's deletion revoking its tokens) moves on, in whatever
+    /// process. A token cache trusts what it read at one generation only while the
+    /// generation has not moved.
+    async fn revocation_generation(&self) -> Result<u64, StoreError>;
 
     /// Unrevoked tokens of a tenant (`None` = operator tokens), without hashes' secrets.
     async fn list_tokens(&self, tenant: Option<&str>) -> Result<Vec<TokenRecord>, StoreError>;

@@ -298,6 +298,8 @@ impl Dialect for Postgres {
             return Ok(());
         };
         let mut seqs = Vec::with_capacity(n);
+        let mut ats = Vec::with_capacity(n);
+        let mut actors = Vec::with_capacity(n);
         let mut actions = Vec::with_capacity(n);
         let mut targets = Vec::with_capacity(n);
         let mut befores = Vec::with_capacity(n);
@@ -306,6 +308,8 @@ impl Dialect for Postgres {
         let mut hashes = Vec::with_capacity(n);
         for r in records {
             seqs.push(codec::to_db(r.seq)?);
+            ats.push(r.at);
+            actors.push(r.actor.as_str());
             actions.push(r.action.as_str());
             targets.push(r.target.as_str());
             befores.push(r.before.as_deref());
@@ -313,19 +317,20 @@ impl Dialect for Postgres {
             prevs.push(r.prev_hash.as_str());
             hashes.push(r.hash.as_str());
         }
-        // One revision, actor and time for the whole run (see `codec::extend_chain`).
+        // One revision for the whole run (see `codec::extend_chain`); each entry its own
+        // actor and time (a group commit gathers many requests').
         sqlx::query(
             "INSERT INTO audit (tenant, seq, revision, at, actor, action, target, before, after, \
              prev_hash, hash) \
-             SELECT $1, s, $2, $3, $4, a, t, b, f, p, h \
-             FROM UNNEST($5::int8[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], \
-                         $11::text[]) AS u(s, a, t, b, f, p, h)",
+             SELECT $1, s, $2, w, c, a, t, b, f, p, h \
+             FROM UNNEST($3::int8[], $4::int8[], $5::text[], $6::text[], $7::text[], $8::text[], \
+                         $9::text[], $10::text[], $11::text[]) AS u(s, w, c, a, t, b, f, p, h)",
         )
         .bind(tenant)
         .bind(codec::to_db(first.revision)?)
-        .bind(first.at)
-        .bind(first.actor.as_str())
         .bind(seqs)
+        .bind(ats)
+        .bind(actors)
         .bind(actions)
         .bind(targets)
         .bind(befores)

@@ -13,8 +13,8 @@ use crate::dialect::{Column, Dialect, Param};
 use crate::error::unknown_tenant;
 use crate::writer::Writer;
 use crate::{
-    AuditDraft, AuditFilter, AuditRecord, Change, ChangeRecord, LoadedState, NewTenant, Store,
-    StoreError, TenantRecord, TokenRecord,
+    AuditAppend, AuditCheckpoint, AuditDraft, AuditFilter, AuditRecord, AuditTally, Change,
+    ChangeRecord, LoadedState, NewTenant, Store, StoreError, TenantRecord, TokenRecord,
 };
 
 /// A store over a pool of connections to one SQL database: [`crate::SqliteStore`] or
@@ -217,8 +217,20 @@ where
         let mut w = Writer::begin(&self.pool).await?;
         let done = async {
             let revision = w.bump(tenant, expected).await?;
-            w.apply(tenant, revision, &batch, actor, at).await?;
-            w.append_audit(tenant, audit, revision, actor, at).await?;
+            let revoked = w.apply(tenant, revision, &batch, actor, at).await?;
+            if revoked.is_empty() {
+                w.append_audit(tenant, audit, revision, actor, at).await?;
+            } else {
+                // A deleted user's tokens died in this transaction: each revocation is
+                // audited with it, after the write's own entries.
+                let mut all = audit.to_vec();
+                all.extend(
+                    revoked
+                        .iter()
+                        .map(|(user, id, credential)| cascade_draft(user, id, *credential)),
+                );
+                w.append_audit(tenant, &all, revision, actor, at).await?;
+            }
             Ok(revision)
         }
         .await;
@@ -239,6 +251,112 @@ where
         }
         .await;
         w.finish(done).await
+    }
+
+    async fn append_audit_batch(
+        &self,
+        tenant: &str,
+        entries: &[AuditAppend],
+        tallies: &[AuditTally],
+    ) -> Result<(), StoreError> {
+        if entries.is_empty() && tallies.is_empty() {
+            return Ok(());
+        }
+        let mut w = Writer::begin(&self.pool).await?;
+        let done = async {
+            let revision = w.lock_tenant(tenant).await?;
+            w.append_entries(tenant, entries, revision).await?;
+            w.add_tallies(tenant, tallies).await
+        }
+        .await;
+        w.finish(done).await
+    }
+
+    async fn flush_audit_tallies(&self, ended_before: i64) -> Result<u64, StoreError> {
+        let tenants: Vec<(String,)> = sqlx::query_as(
+            "SELECT DISTINCT tenant FROM audit_tallies WHERE window_start < $1 ORDER BY tenant",
+        )
+        .bind(ended_before)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut written = 0;
+        for (tenant,) in tenants {
+            let mut w = Writer::begin(&self.pool).await?;
+            let done = async {
+                let revision = w.lock_tenant(&tenant).await?;
+                w.flush_tallies(&tenant, ended_before, revision).await
+            }
+            .await;
+            written += w.finish(done).await?;
+        }
+        Ok(written)
+    }
+
+    async fn prune_audit(&self, tenant: &str, before: i64, at: i64) -> Result<u64, StoreError> {
+        let mut w = Writer::begin(&self.pool).await?;
+        let done = async {
+            w.lock_tenant(tenant).await?;
+            w.prune_audit(tenant, before, at).await
+        }
+        .await;
+        w.finish(done).await
+    }
+
+    async fn audit_root(&self, tenant: &str) -> Result<Option<(u64, String)>, StoreError> {
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT seq, hash FROM audit_roots WHERE tenant = $1")
+                .bind(tenant)
+                .fetch_optional(&self.pool)
+                .await?;
+        match row {
+            Some((seq, hash)) => Ok(Some((codec::from_db(seq)?, hash))),
+            None => {
+                self.revision(tenant).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    async fn audit_checkpoint(&self, tenant: &str) -> Result<Option<AuditCheckpoint>, StoreError> {
+        let row: Option<(i64, String, i64)> =
+            sqlx::query_as("SELECT seq, hash, verified_at FROM audit_verified WHERE tenant = $1")
+                .bind(tenant)
+                .fetch_optional(&self.pool)
+                .await?;
+        match row {
+            Some((seq, hash, verified_at)) => Ok(Some(AuditCheckpoint {
+                seq: codec::from_db(seq)?,
+                hash,
+                verified_at,
+            })),
+            None => {
+                self.revision(tenant).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    async fn put_audit_checkpoint(
+        &self,
+        tenant: &str,
+        c: &AuditCheckpoint,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO audit_verified (tenant, seq, hash, verified_at) \
+             SELECT id, $2, $3, $4 FROM tenants WHERE id = $1 \
+             ON CONFLICT (tenant) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
+             verified_at = excluded.verified_at",
+        )
+        .bind(tenant)
+        .bind(codec::to_db(c.seq)?)
+        .bind(c.hash.as_str())
+        .bind(c.verified_at)
+        .execute(&self.pool)
+        .await?;
+        if D::rows_affected(&done) == 0 {
+            return Err(unknown_tenant(tenant));
+        }
+        Ok(())
     }
 
     async fn audit(
@@ -350,11 +468,12 @@ where
         actor: &str,
         at: i64,
     ) -> Result<(), StoreError> {
-        let chain = chain_of(t.tenant.as_deref(), audit, &t.id)?;
+        chain_of(t.tenant.as_deref(), audit, &t.id)?;
         let mut w = Writer::begin(&self.pool).await?;
         let done = async {
-            // The chain's lock first, as every audited write takes it.
-            let locked = match chain {
+            // The tenant's lock first, as every audited write takes it: the token's user
+            // cannot be deleted between the check in `insert_token` and the commit.
+            let locked = match t.tenant.as_deref() {
                 Some(tenant) => Some((tenant, w.lock_tenant(tenant).await?)),
                 None => None,
             };
@@ -409,6 +528,13 @@ where
         }
         .await;
         w.finish(done).await
+    }
+
+    async fn revocation_generation(&self) -> Result<u64, StoreError> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT generation FROM revocations WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map_or(Ok(0), |(g,)| codec::from_db(g))
     }
 
     async fn list_tokens(&self, tenant: Option<&str>) -> Result<Vec<TokenRecord>, StoreError> {
@@ -483,6 +609,29 @@ where
             Some((Some(revision),)) => codec::from_db(revision),
             Some((None,)) => Ok(1),
             None => Err(unknown_tenant(tenant)),
+        }
+    }
+}
+
+/// The audit entry of a token or service credential revoked because its user was
+/// deleted.
+fn cascade_draft(user: &str, id: &str, credential: bool) -> AuditDraft {
+    if credential {
+        AuditDraft {
+            action: "credential.revoke".into(),
+            target: format!("credential:{id}"),
+            before: Some(
+                serde_json::json!({"credential": id, "principal": user, "reason": "user deleted"})
+                    .to_string(),
+            ),
+            after: None,
+        }
+    } else {
+        AuditDraft {
+            action: "token.revoke".into(),
+            target: format!("user:{user}"),
+            before: Some(serde_json::json!({"token": id, "reason": "user deleted"}).to_string()),
+            after: None,
         }
     }
 }

@@ -89,12 +89,28 @@ pub struct Args {
     /// aggregate only. Prefer the environment variable or the file to the flag.
     #[arg(long, env = "ROLECALL_METRICS_TOKEN", hide_env_values = true)]
     metrics_token: Option<String>,
+    /// Identical sensitive decisions (same caller, action, resource and outcome) within
+    /// this many seconds after the first are counted in one audit entry, written when
+    /// the window ends (default 60; 0: every decision its own entry).
+    #[arg(long, env = "ROLECALL_AUDIT_WINDOW_SECS")]
+    audit_window_secs: Option<u64>,
+    /// Prune audit entries older than this many days from each tenant's chain (every
+    /// minute; the last pruned hash is kept as the chain's root, so the rest still
+    /// verifies). Default: keep forever.
+    #[arg(long, env = "ROLECALL_AUDIT_RETENTION_DAYS")]
+    audit_retention_days: Option<u64>,
+    /// Most distinct sensitive decisions (each audited on its own; repeats are counted)
+    /// one caller may make per minute in a tenant; beyond it checks answer 429
+    /// (default 10000; 0: no limit).
+    #[arg(long, env = "ROLECALL_AUDIT_ACTOR_BUDGET")]
+    audit_actor_budget: Option<u32>,
     /// A TOML file with `listen`, `database_url`, `body_limit`, `demo`,
     /// `revision_wait_ms`, `follow_poll_ms`, `header_timeout_ms`, `idle_timeout_ms`,
     /// `body_timeout_ms`, `max_connections`, `rate_limit`, `rate_burst`,
     /// `unknown_token_rate`, `unknown_token_burst`, `negative_token_ttl_ms`,
     /// `metrics_token`, `max_context_bytes`, `max_context_value_bytes`,
-    /// `max_profile_bytes`, `max_expression_terms`, `max_profile_terms`.
+    /// `max_profile_bytes`, `max_expression_terms`, `max_profile_terms`,
+    /// `audit_window_secs`, `audit_retention_days`, `audit_actor_budget`.
     #[arg(long, env = "ROLECALL_CONFIG")]
     config: Option<PathBuf>,
     /// Log as JSON lines.
@@ -176,6 +192,18 @@ fn config(a: Args) -> anyhow::Result<(Config, bool)> {
                 .or(file.negative_token_ttl_ms)
                 .map_or(d.negative_token_ttl, Duration::from_millis),
             metrics_token: metrics_token(a.metrics_token.or(file.metrics_token))?,
+            audit_window: a
+                .audit_window_secs
+                .or(file.audit_window_secs)
+                .map_or(d.audit_window, Duration::from_secs),
+            audit_retention: a
+                .audit_retention_days
+                .or(file.audit_retention_days)
+                .map(|days| Duration::from_secs(days.saturating_mul(86_400))),
+            audit_actor_budget: a
+                .audit_actor_budget
+                .or(file.audit_actor_budget)
+                .unwrap_or(d.audit_actor_budget),
             ..d
         },
         a.log_json,

@@ -561,3 +561,82 @@ pub(crate) async fn concurrent_audit_writers_keep_one_chain(ctx: &Ctx) {
         "one entry per audited write, at its own revision"
     );
 }
+
+/// A group commit appends many requests' entries in order, each with its actor and
+/// time, and adds tallies; a flush turns each ended tally into one chained entry with
+/// its count, exactly once.
+pub(crate) async fn audit_batches_and_tallies(s: &dyn Store) {
+    create(s, "acme").await;
+    let entry = |actor: &str, at: i64, target: &str| rolecall_store::AuditAppend {
+        actor: actor.to_owned(),
+        at,
+        draft: draft("decision.listen", target, None, Some(r#"{"allowed":true}"#)),
+    };
+    let tally = |key: &str, window_start: i64, at: i64, count: u64| rolecall_store::AuditTally {
+        key: key.to_owned(),
+        window_start,
+        actor: "user:a".to_owned(),
+        draft: draft(
+            "decision.listen",
+            "conv:c1",
+            None,
+            Some(r#"{"allowed":true}"#),
+        ),
+        first_at: at,
+        last_at: at,
+        count,
+    };
+    s.append_audit_batch(
+        "acme",
+        &[
+            entry("user:a", AT, "conv:c1"),
+            entry("user:b", AT + 1, "conv:c2"),
+        ],
+        &[tally("k1", AT, AT + 2, 3)],
+    )
+    .await
+    .unwrap();
+    s.append_audit_batch(
+        "acme",
+        &[],
+        &[
+            tally("k1", AT, AT + 5, 4),
+            tally("k2", AT + 100, AT + 100, 1),
+        ],
+    )
+    .await
+    .unwrap();
+    let log = s.audit("acme", &all()).await.unwrap();
+    assert_eq!(seqs(&log), [1, 2]);
+    assert_eq!((log[1].actor.as_str(), log[1].at), ("user:b", AT + 1));
+    // Nothing ended yet.
+    assert_eq!(s.flush_audit_tallies(AT).await.unwrap(), 0);
+    // Window k1 ended, k2 not.
+    assert_eq!(s.flush_audit_tallies(AT + 50).await.unwrap(), 1);
+    assert_eq!(
+        s.flush_audit_tallies(AT + 50).await.unwrap(),
+        0,
+        "exactly once"
+    );
+    let log = s.audit("acme", &all()).await.unwrap();
+    assert_eq!(seqs(&log), [1, 2, 3]);
+    let t = &log[2];
+    assert_eq!(
+        (t.action.as_str(), t.target.as_str(), t.actor.as_str()),
+        ("decision.listen", "conv:c1", "user:a")
+    );
+    assert_eq!(t.at, AT + 5);
+    let after: serde_json::Value = serde_json::from_str(t.after.as_deref().unwrap()).unwrap();
+    assert_eq!(after["allowed"], true);
+    assert_eq!(after["coalesced"]["count"], 7);
+    assert_eq!(after["coalesced"]["first_at"], AT + 2);
+    assert_eq!(after["coalesced"]["last_at"], AT + 5);
+    assert_eq!(s.flush_audit_tallies(i64::MAX).await.unwrap(), 1);
+    assert_eq!(s.verify_audit("acme").await.unwrap(), intact(4));
+    // An unknown tenant: nothing written.
+    assert!(
+        s.append_audit_batch("ghost", &[entry("x", AT, "t")], &[])
+            .await
+            .is_err()
+    );
+}

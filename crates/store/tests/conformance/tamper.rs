@@ -174,3 +174,99 @@ pub(crate) async fn rehashed_audit_entry_is_detected(ctx: &Ctx) {
     assert_eq!((entries, seq), (4, 4), "{reason}");
     assert!(reason.contains("previous-hash"), "{reason}");
 }
+
+/// A verification resumes from a stored checkpoint: entries after it are verified, an
+/// alteration after it is found, and an altered checkpoint entry is reported.
+pub(crate) async fn verification_resumes_from_a_checkpoint(ctx: &Ctx) {
+    let s = &*ctx.store;
+    audited_tenants(s).await;
+    assert_eq!(s.audit_checkpoint("acme").await.unwrap(), None);
+    let full = s.verify_audit_from("acme", None).await.unwrap();
+    assert_eq!((full.entries, &full.first_bad), (5, &None));
+    let (seq, hash) = full.last.clone().unwrap();
+    assert_eq!(seq, 5);
+    let cp = rolecall_store::AuditCheckpoint {
+        seq: 3,
+        hash: s.audit("acme", &all()).await.unwrap()[2].hash.clone(),
+        verified_at: AT,
+    };
+    s.put_audit_checkpoint("acme", &cp).await.unwrap();
+    assert_eq!(s.audit_checkpoint("acme").await.unwrap(), Some(cp.clone()));
+    let resumed = s
+        .verify_audit_from("acme", Some((cp.seq, cp.hash.clone())))
+        .await
+        .unwrap();
+    assert_eq!((resumed.entries, &resumed.first_bad), (2, &None));
+    assert_eq!(resumed.last, Some((seq, hash)));
+    // An unknown tenant has no checkpoint to store.
+    assert!(s.put_audit_checkpoint("ghost", &cp).await.is_err());
+    // Entry 4 altered: found from the checkpoint.
+    ctx.execute_raw("UPDATE audit SET actor = 'mallory' WHERE tenant = 'acme' AND seq = 4")
+        .await;
+    let v = s
+        .verify_audit_from("acme", Some((cp.seq, cp.hash.clone())))
+        .await
+        .unwrap();
+    assert_eq!(v.first_bad.map(|(s, _)| s), Some(4));
+    // The checkpoint's own entry altered: reported, not trusted.
+    ctx.execute_raw("UPDATE audit SET actor = 'mallory' WHERE tenant = 'acme' AND seq = 3")
+        .await;
+    let v = s
+        .verify_audit_from("acme", Some((cp.seq, cp.hash.clone())))
+        .await
+        .unwrap();
+    assert_eq!(v.first_bad.map(|(s, _)| s), Some(3));
+}
+
+/// Retention prunes a prefix of the chain, keeps its last hash as the root, and the
+/// rest still verifies (and is still checked: tampering after the root is found).
+pub(crate) async fn pruning_keeps_the_chain_verifiable(ctx: &Ctx) {
+    let s = &*ctx.store;
+    audited_tenants(s).await;
+    // Entries 1-2 at AT, 3 at AT + 1, 4-5 at AT + 2 (see `audited_tenants`).
+    let log = s.audit("acme", &all()).await.unwrap();
+    let times: Vec<i64> = log.iter().map(|e| e.at).collect();
+    assert_eq!(s.audit_root("acme").await.unwrap(), None);
+    assert_eq!(
+        s.prune_audit("acme", AT, AT + 10).await.unwrap(),
+        0,
+        "nothing older"
+    );
+    let cut = times[2] + 1;
+    let pruned = s.prune_audit("acme", cut, AT + 10).await.unwrap();
+    let kept_from = times.iter().position(|t| *t >= cut).unwrap();
+    assert_eq!(pruned, kept_from as u64);
+    let root = s.audit_root("acme").await.unwrap().unwrap();
+    assert_eq!(
+        root,
+        (log[kept_from - 1].seq, log[kept_from - 1].hash.clone())
+    );
+    let rest = s.audit("acme", &all()).await.unwrap();
+    assert_eq!(rest, log[kept_from..].to_vec());
+    let v = s.verify_audit("acme").await.unwrap();
+    assert_eq!(v, intact((log.len() - kept_from) as u64));
+    // Again: nothing more to prune; the other tenant untouched.
+    assert_eq!(s.prune_audit("acme", cut, AT + 11).await.unwrap(), 0);
+    assert_eq!(s.verify_audit("other").await.unwrap(), intact(3));
+    // A checkpoint inside the pruned prefix gives way to the root.
+    let v = s
+        .verify_audit_from("acme", Some((1, log[0].hash.clone())))
+        .await
+        .unwrap();
+    assert_eq!(v.first_bad, None);
+    assert_eq!(v.from, Some(root));
+    // Tampering after the root is still found.
+    let k = log[kept_from].seq;
+    ctx.execute_raw(&format!(
+        "UPDATE audit SET actor = 'mallory' WHERE tenant = 'acme' AND seq = {k}"
+    ))
+    .await;
+    assert_eq!(
+        s.verify_audit("acme")
+            .await
+            .unwrap()
+            .first_bad
+            .map(|(s, _)| s),
+        Some(k)
+    );
+}

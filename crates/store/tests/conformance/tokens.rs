@@ -1,13 +1,21 @@
 //! API tokens: storing, finding, listing, revoking.
 
-use rolecall_store::{Store, StoreError, TokenRecord};
+use rolecall_store::{Change, Store, StoreError, TokenRecord};
 
 use crate::data::*;
 use crate::harness::Ctx;
 
+/// Creates users `ids` of `tenant` (a token's user must exist).
+async fn users(s: &dyn Store, tenant: &str, ids: &[&str]) -> u64 {
+    let changes: Vec<Change> = ids.iter().map(|u| upsert("user", u, None, &[])).collect();
+    s.apply(tenant, None, &changes, "op", AT).await.unwrap()
+}
+
 pub(crate) async fn tokens_put_find_revoke_list(s: &dyn Store) {
     create(s, "acme").await;
     create(s, "other").await;
+    users(s, "acme", &["u1", "u2"]).await;
+    users(s, "other", &["u1"]).await;
     let tok = |id: &str, tenant: Option<&str>, principal: Option<&str>, at: i64| TokenRecord {
         id: id.to_owned(),
         hash: format!("{:0>64}", id),
@@ -48,6 +56,16 @@ pub(crate) async fn tokens_put_find_revoke_list(s: &dyn Store) {
         s.put_token(&tok("t9", Some("ghost"), Some("u"), AT)).await,
         Err(StoreError::NotFound(_))
     ));
+    // Unknown user: a token never exists without its user.
+    assert!(matches!(
+        s.put_token(&tok("t9", Some("acme"), Some("nobody"), AT))
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(
+        s.find_token(&tok("t9", None, None, AT).hash).await.unwrap(),
+        None
+    );
 
     assert_eq!(s.find_token(&t1.hash).await.unwrap(), Some(t1.clone()));
     assert_eq!(s.find_token(&op1.hash).await.unwrap(), Some(op1.clone()));
@@ -92,7 +110,7 @@ pub(crate) async fn tokens_put_find_revoke_list(s: &dyn Store) {
 pub(crate) async fn put_token_audited_is_one_write(ctx: &Ctx) {
     let s = &*ctx.store;
     create(s, "acme").await;
-    assert_eq!(s.apply("acme", Some(1), &[], "a", AT).await.unwrap(), 2);
+    assert_eq!(users(s, "acme", &["u1", "u2"]).await, 2);
     let t1 = token("t1", Some("acme"), Some("u1"));
     let d = [draft(
         "token.create",
@@ -111,7 +129,11 @@ pub(crate) async fn put_token_audited_is_one_write(ctx: &Ctx) {
     );
     assert_eq!(log[0].action, "token.create");
     assert_eq!(s.revision("acme").await.unwrap(), 2, "no revision bump");
-    assert!(s.changes_since("acme", 0, 10).await.unwrap().is_empty());
+    assert_eq!(
+        s.changes_since("acme", 0, 10).await.unwrap().len(),
+        2,
+        "no change-log row but the users'"
+    );
 
     // A taken id: Exists, and no entry.
     let mut dup = t1.clone();
@@ -164,9 +186,9 @@ pub(crate) async fn revoke_token_audited_only_when_revoked(ctx: &Ctx) {
     create(s, "other").await;
     let t1 = token("t1", Some("acme"), Some("u1"));
     let op = token("op1", None, None);
+    assert_eq!(users(s, "acme", &["u1"]).await, 2);
     s.put_token(&t1).await.unwrap();
     s.put_token(&op).await.unwrap();
-    assert_eq!(s.apply("acme", Some(1), &[], "a", AT).await.unwrap(), 2);
     let d = [draft("token.revoke", "token:t1", Some("{}"), None)];
 
     // When the entry cannot be written, the token stays valid.
@@ -235,4 +257,77 @@ pub(crate) async fn revoke_token_audited_only_when_revoked(ctx: &Ctx) {
     );
     assert_eq!(s.find_token(&op.hash).await.unwrap(), None);
     assert_eq!(s.verify_audit("acme").await.unwrap(), intact(1));
+}
+
+/// A token dies with its user: deleting the user revokes its tokens and the service
+/// credentials acting as it, in the deletion's transaction, each revocation audited
+/// after the deletion's own entry; the revocation generation moves; the id re-created
+/// inherits nothing, and no token can be stored for a user that does not exist.
+pub(crate) async fn deleting_a_user_revokes_its_tokens(s: &dyn Store) {
+    create(s, "acme").await;
+    assert_eq!(users(s, "acme", &["u1", "u2"]).await, 2);
+    let t1 = token("t1", Some("acme"), Some("u1"));
+    let t2 = token("t2", Some("acme"), Some("u2"));
+    let c1 = TokenRecord {
+        credential: Some(r#"{"name":"crm","abilities":["write"],"principal":"u1"}"#.into()),
+        ..token("c1", Some("acme"), Some("u1"))
+    };
+    for t in [&t1, &t2, &c1] {
+        s.put_token(t).await.unwrap();
+    }
+    let g0 = s.revocation_generation().await.unwrap();
+    let delete = Change::DeleteEntity {
+        ty: "user".into(),
+        id: "u1".into(),
+    };
+    let r = s
+        .apply_audited(
+            "acme",
+            Some(2),
+            &[delete],
+            &[draft("user.delete", "user:u1", Some("{}"), None)],
+            "admin",
+            AT + 1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r, 3);
+    assert_eq!(s.find_token(&t1.hash).await.unwrap(), None);
+    assert_eq!(s.find_token(&c1.hash).await.unwrap(), None);
+    assert_eq!(s.find_token(&t2.hash).await.unwrap(), Some(t2.clone()));
+    assert!(s.revocation_generation().await.unwrap() > g0);
+    let log = s.audit("acme", &all()).await.unwrap();
+    let what: Vec<(&str, &str, u64)> = log
+        .iter()
+        .map(|e| (e.action.as_str(), e.target.as_str(), e.revision))
+        .collect();
+    assert_eq!(
+        what,
+        [
+            ("user.delete", "user:u1", 3),
+            ("credential.revoke", "credential:c1", 3),
+            ("token.revoke", "user:u1", 3),
+        ]
+    );
+    assert!(log[2].before.as_deref().unwrap().contains("user deleted"));
+    assert_eq!(s.verify_audit("acme").await.unwrap(), intact(3));
+    // No new token for the deleted user; the re-created id inherits none of the old.
+    assert!(matches!(
+        s.put_token(&token("t3", Some("acme"), Some("u1"))).await,
+        Err(StoreError::NotFound(_))
+    ));
+    users(s, "acme", &["u1"]).await;
+    assert_eq!(s.find_token(&t1.hash).await.unwrap(), None);
+    assert_eq!(s.list_tokens(Some("acme")).await.unwrap(), vec![t2]);
+    // A plain revocation moves the generation too; a deletion with no tokens does not.
+    let g1 = s.revocation_generation().await.unwrap();
+    assert!(s.revoke_token(Some("acme"), "t2").await.unwrap());
+    let g2 = s.revocation_generation().await.unwrap();
+    assert!(g2 > g1);
+    let delete = Change::DeleteEntity {
+        ty: "user".into(),
+        id: "u2".into(),
+    };
+    s.apply("acme", None, &[delete], "admin", AT).await.unwrap();
+    assert_eq!(s.revocation_generation().await.unwrap(), g2);
 }
