@@ -211,17 +211,14 @@ impl TokenCache {
         };
         match &found {
             Some(t) => {
-                self.by_hash
-                    .write()
-                    .map_err(EngineError::internal)?
-                    .insert(
-                        hash.to_owned(),
-                        Cached {
-                            record: t.clone(),
-                            at: Instant::now(),
-                            generation,
-                        },
-                    );
+                self.by_hash.write().map_err(EngineError::internal)?.insert(
+                    hash.to_owned(),
+                    Cached {
+                        record: t.clone(),
+                        at: Instant::now(),
+                        generation,
+                    },
+                );
             }
             None => {
                 self.by_hash
