@@ -214,6 +214,7 @@ impl Engine {
         };
         record.credential = Some(credential.encode()?);
         let draft = credential_draft("credential.create", &credential, true)?;
+        self.prime_token_generation().await;
         self.store()
             .put_token_audited(&record, &[draft], &actor.name(), now)
             .await?;

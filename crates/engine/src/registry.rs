@@ -340,6 +340,7 @@ impl Engine {
             }],
             _ => Vec::new(),
         };
+        self.prime_token_generation().await;
         self.store()
             .put_token_audited(&record, &audit, &actor.name(), self.now())
             .await?;
@@ -384,6 +385,12 @@ impl Engine {
     /// Forgets a cached token at once (after revocation, here or on another node).
     pub(crate) fn forget_token(&self, id: &str) {
         self.shared.tokens.forget(id);
+    }
+
+    /// Reads the store's revocation generation before a token is stored, so that the
+    /// cache entry of the new token carries a generation older than any revocation of it.
+    pub(crate) async fn prime_token_generation(&self) {
+        let _ = self.shared.tokens.generation(&self.shared.store).await;
     }
 
     /// A token was minted and stored here: it is no longer remembered as unknown.

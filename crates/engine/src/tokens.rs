@@ -138,7 +138,7 @@ impl TokenCache {
 
     /// The store's revocation generation, read at most every [`REVOCATION_RECHECK`];
     /// `None` when the store cannot answer.
-    async fn generation(&self, store: &Arc<dyn Store>) -> EngineResult<Option<u64>> {
+    pub(crate) async fn generation(&self, store: &Arc<dyn Store>) -> EngineResult<Option<u64>> {
         let known = *self.generation.lock().map_err(EngineError::internal)?;
         if let Some((g, at)) = known
             && at.elapsed() < REVOCATION_RECHECK
@@ -264,7 +264,9 @@ impl TokenCache {
     }
 
     /// A token was just minted (and stored): it is not unknown any more, and its first
-    /// use needs no store lookup.
+    /// use needs no store lookup. Callers read the revocation generation before storing
+    /// it ([`TokenCache::generation`]), so the entry is trusted only until the next
+    /// revocation anywhere.
     pub fn minted(&self, record: &TokenRecord) {
         if let Ok(mut m) = self.unknown.lock() {
             m.remove(&record.hash);
